@@ -1,0 +1,1 @@
+"""bayesian_segnet_tf: see README.md."""

@@ -1,0 +1,1 @@
+"""encnet_tf: see README.md."""

@@ -1,0 +1,18 @@
+"""The model-agnostic training, evaluation and model-directory toolkit.
+
+Modules: `strategy` (tf.distribute by name), `schedules` (LR with warm-up),
+`loop` (Trainer, custom distributed train step), `checkpoints` (atomic,
+resumable, warm start), `model_dir` (config.json), `evaluation` (streaming
+scores), `summaries` + `visualize` (TensorBoard and pictures).
+"""
+
+from seg_common.training.checkpoints import restore_model, warm_start
+from seg_common.training.evaluation import (evaluate, format_table,
+                                            softmax_predictor)
+from seg_common.training.loop import (LoopOptions, NonFiniteLossError,
+                                      Trainer, Validation,
+                                      set_mixed_precision)
+from seg_common.training.model_dir import (ConfigMismatchError, make_record,
+                                           prepare_model_dir, read_record)
+from seg_common.training.schedules import LR_SCHEDULES, WarmupDecay
+from seg_common.training.strategy import STRATEGIES, get_strategy, is_chief

@@ -1,0 +1,186 @@
+"""Model-only layers of EncNet: the Context Encoding Module pieces and the resize.
+
+Reference: https://arxiv.org/abs/1803.08904 (Zhang et al., Context Encoding
+for Semantic Segmentation, CVPR 2018).
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from seg_common.layers import Encoding, batch_norm
+
+from encnet_tf.config import AGGREGATIONS, ATTENTIONS
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def image_normalization(name="normalization"):
+    """RGB in 0..255 -> `(x / 255 - mean) / std` with the ImageNet statistics.
+
+    A standard `keras.layers.Normalization` with fixed statistics scaled by
+    255, so it serialises without custom code (spec 2.3 step 6).
+
+    Returns:
+        A `keras.layers.Normalization`; (B, H, W, 3) -> (B, H, W, 3).
+    """
+    return keras.layers.Normalization(
+        mean=[255.0 * m for m in IMAGENET_MEAN],
+        variance=[(255.0 * s) ** 2 for s in IMAGENET_STD], name=name)
+
+
+@keras.saving.register_keras_serializable(package="encnet_tf")
+class ContextEncoding(keras.layers.Layer):
+    """Encoding layer -> BN over the codewords -> ReLU -> aggregation over K.
+
+    The encoded vector `e` of the Context Encoding Module (paper Fig. 2):
+    `E = Encoding(X)` (B, K, D); batch norm with one gamma/beta per codeword
+    (axis 1, statistics over B and D; spec pitfall 4); ReLU; then the sum
+    (paper) or the mean (reference HEAD) over the K encoders. Runs in float32
+    like the Encoding layer.
+
+    Args:
+        num_codes: K, the number of codewords.
+        aggregation: "sum" (paper) or "mean" (reference code).
+        momentum, epsilon: settings of the batch norm over K.
+        **kwargs: `keras.layers.Layer` arguments.
+
+    Input shape: (B, H, W, D). Output shape: (B, D), float32.
+
+    Example:
+    >>> e = ContextEncoding(32)(keras.ops.ones((2, 8, 8, 64)))
+    >>> tuple(e.shape)
+    (2, 64)
+
+    Reference: https://arxiv.org/abs/1803.08904 (section 3.1)
+    """
+
+    def __init__(self, num_codes, aggregation="sum", momentum=0.9,
+                 epsilon=1e-5, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(
+                f"`aggregation` must be one of {AGGREGATIONS}, got "
+                f"{aggregation!r}.")
+        self.num_codes = num_codes
+        self.aggregation = aggregation
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.encoding = Encoding(num_codes, name="encoding")
+        self.codeword_bn = batch_norm(momentum, epsilon, axis=1,
+                                      name="codeword_bn", dtype="float32")
+
+    def build(self, input_shape):
+        self.encoding.build(input_shape)
+        self.codeword_bn.build((input_shape[0], self.num_codes,
+                                input_shape[-1]))
+
+    def call(self, inputs, training=None):
+        encoded = self.encoding(inputs)                            # [B, K, D]
+        encoded = ops.relu(self.codeword_bn(encoded, training=training))
+        if self.aggregation == "sum":
+            return ops.sum(encoded, axis=1)                        # [B, D]
+        return ops.mean(encoded, axis=1)                           # [B, D]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_codes=self.num_codes, aggregation=self.aggregation,
+                      momentum=self.momentum, epsilon=self.epsilon)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="encnet_tf")
+class FeaturemapAttention(keras.layers.Layer):
+    """Channel-wise attention of the Context Encoding Module: `X (x) gamma`.
+
+    `gamma = sigmoid(W e)` is computed outside (a `Dense` layer); this layer
+    broadcasts it over the spatial positions. "scale" is the paper's
+    `Y = X * gamma`, "residual" the reference code's `Y = relu(X + X * gamma)`.
+
+    Args:
+        attention: "scale" (paper) or "residual" (reference code).
+        **kwargs: `keras.layers.Layer` arguments.
+
+    Input: `[x, gamma]`, x (B, H, W, C) and gamma (B, C).
+    Output shape: (B, H, W, C).
+
+    Example:
+    >>> y = FeaturemapAttention()([keras.ops.ones((2, 4, 4, 8)),
+    ...                            keras.ops.ones((2, 8)) * 0.5])
+    >>> float(y[0, 0, 0, 0])
+    0.5
+
+    Reference: https://arxiv.org/abs/1803.08904 (section 3.1)
+    """
+
+    def __init__(self, attention="scale", **kwargs):
+        super().__init__(**kwargs)
+        if attention not in ATTENTIONS:
+            raise ValueError(
+                f"`attention` must be one of {ATTENTIONS}, got {attention!r}.")
+        self.attention = attention
+
+    def call(self, inputs):
+        x, gamma = inputs
+        scaled = x * ops.cast(gamma, x.dtype)[:, None, None, :]  # [B, H, W, C]
+        if self.attention == "scale":
+            return scaled
+        return ops.relu(x + scaled)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(attention=self.attention)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="encnet_tf")
+class BilinearResizeLike(keras.layers.Layer):
+    """Bilinear resize of `x` to the height and width of `reference`.
+
+    With `align_corners=True` (the reference code's `F.interpolate`) corner
+    pixels of input and output coincide, so an x8 upsampling of a 60x60 map
+    to 480x480 maps row 59 onto row 479; with `False` half-pixel centres are
+    used (`tf.image.resize`).
+
+    Args:
+        align_corners: corner alignment (see above).
+        **kwargs: `keras.layers.Layer` arguments.
+
+    Input: `[x, reference]`, x (B, h, w, C), reference (B, H, W, ...).
+    Output shape: (B, H, W, C).
+
+    Example:
+    >>> y = BilinearResizeLike()([keras.ops.ones((1, 8, 8, 3)),
+    ...                           keras.ops.zeros((1, 64, 64, 3))])
+    >>> tuple(y.shape)
+    (1, 64, 64, 3)
+    """
+
+    def __init__(self, align_corners=True, **kwargs):
+        super().__init__(**kwargs)
+        self.align_corners = bool(align_corners)
+
+    def call(self, inputs):
+        x, reference = inputs
+        size = tf.shape(reference)[1:3]
+        resized = tf.raw_ops.ResizeBilinear(
+            images=x, size=size, align_corners=self.align_corners,
+            half_pixel_centers=not self.align_corners)
+        return tf.cast(resized, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        x_shape, reference_shape = input_shape
+        return (x_shape[0], reference_shape[1], reference_shape[2], x_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(align_corners=self.align_corners)
+        return config

@@ -1,13 +1,19 @@
 """encnet_tf: EncNet (Context Encoding Network) for semantic segmentation.
 
-Public names: `Config`, `PRESETS`, `build_model`, `build_loss`, and the
-CIFAR-10 classifier of the paper's section 3.5: `build_cifar_model`.
+Public names: `Config`, `PRESETS`, `build_model`, `build_loss` (the model
+contract of docs/API.md), and the CIFAR-10 classifier of the paper's
+section 3.5: `CifarConfig`, `CIFAR_PRESETS`, `build_cifar_model`,
+`build_cifar_loss`.
 
 Reference: https://arxiv.org/abs/1803.08904
 """
 
+from encnet_tf.cifar import (
+    CIFAR_PRESETS, CifarConfig, build_cifar_loss, build_cifar_model)
 from encnet_tf.config import PRESETS, Config
 from encnet_tf.loss import build_loss
 from encnet_tf.model import build_model
 
-__all__ = ["Config", "PRESETS", "build_loss", "build_model"]
+__all__ = [
+    "CIFAR_PRESETS", "CifarConfig", "Config", "PRESETS", "build_cifar_loss",
+    "build_cifar_model", "build_loss", "build_model"]

@@ -9,6 +9,8 @@ import tensorflow as tf
 from keras import ops
 
 from seg_common.layers import Encoding, batch_norm
+from seg_common.layers.encoding import encode
+from seg_common.layers.validation import check_positive_int
 
 from encnet_tf.config import AGGREGATIONS, ATTENTIONS
 
@@ -183,4 +185,68 @@ class BilinearResizeLike(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(align_corners=self.align_corners)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="encnet_tf")
+class SmoothingDropEncoding(keras.layers.Layer):
+    """Encoding layer with randomised smoothing factors (EncNet CIFAR, sec. 3.5).
+
+    The paper's regulariser for the CIFAR-10 network ("EncodingDrop" in
+    PyTorch-Encoding): the K smoothing factors are not learned; in training
+    they are drawn afresh from U(-1, 0) at every call (one draw per batch),
+    at evaluation they are fixed to `eval_smoothing` (-0.5, the middle of
+    the range). Code sign convention: `a_ik = softmax_k(s_k ||x_i - c_k||^2)`
+    (paper: `exp(-s_k ...)` with s in U(0, 1), fixed 0.5). The aggregation
+    is the shared memory-efficient `seg_common.layers.encoding.encode`.
+
+    Args:
+        num_codes: K.
+        eval_smoothing: the smoothing factor used outside training.
+        seed: seed of the training-time draws.
+        **kwargs: `keras.layers.Layer` arguments (dtype defaults to float32).
+
+    Input shape: (B, H, W, D) or (B, N, D). Output shape: (B, K, D).
+    Variables: `codewords` (K, D) ~ U(-1/sqrt(K*D), 1/sqrt(K*D)).
+
+    Example:
+    >>> tuple(SmoothingDropEncoding(16)(keras.ops.ones((2, 8, 8, 4))).shape)
+    (2, 16, 4)
+
+    Reference: https://arxiv.org/abs/1803.08904 (section 3.5)
+    """
+
+    def __init__(self, num_codes, eval_smoothing=-0.5, seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.num_codes = check_positive_int("num_codes", num_codes)
+        self.eval_smoothing = float(eval_smoothing)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        bound = 1.0 / (self.num_codes * input_shape[-1]) ** 0.5
+        self.codewords = self.add_weight(
+            name="codewords", shape=(self.num_codes, input_shape[-1]),
+            initializer=keras.initializers.RandomUniform(-bound, bound),
+            dtype="float32")
+
+    def call(self, inputs, training=None):
+        x = ops.cast(inputs, "float32")
+        if len(x.shape) == 4:
+            x = ops.reshape(x, (ops.shape(x)[0], -1, x.shape[-1]))  # [B, N, D]
+        if training:
+            scale = keras.random.uniform((self.num_codes,), -1.0, 0.0,
+                                         seed=self.seed_generator)
+        else:
+            scale = ops.full((self.num_codes,), self.eval_smoothing)
+        return encode(x, self.codewords, scale)                    # [B, K, D]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_codes, input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_codes=self.num_codes,
+                      eval_smoothing=self.eval_smoothing, seed=self.seed)
         return config

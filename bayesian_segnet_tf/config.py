@@ -1,0 +1,152 @@
+"""Configuration of SegNet, SegNet-Basic and their Bayesian (MC dropout) variants.
+
+Defaults are the reference values: `alexgkendall/SegNet-Tutorial`
+`Models/bayesian_segnet_{train,solver}.prototxt` (spec sheet §0-§2).
+
+Reference: https://arxiv.org/abs/1511.02680
+"""
+
+import dataclasses
+
+ARCHS = ("segnet", "segnet_basic")
+DROPOUT_VARIANTS = ("none", "encoder", "decoder", "encoder_decoder", "center",
+                    "central", "classifier")
+
+# CamVid class weights of the reference prototxt, ids 0 = Sky .. 10 = Bicyclist.
+PROTOTXT_CLASS_WEIGHTS = (0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826,
+                          9.6446, 1.8418, 0.6823, 6.2478, 7.3614)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """SegNet / Bayesian SegNet model and training recipe.
+
+    Args (model):
+        num_classes: output classes (CamVid: 11, void ignored).
+        input_shape: (H, W, 3); any size works (ceil-mode pooling, 45 -> 23).
+        arch: "segnet" (VGG16 encoder, 13 + 13 convs) or "segnet_basic".
+        dropout: placement of the MC dropout layers, one of
+            `DROPOUT_VARIANTS` ("central" = the paper's choice).
+        dropout_rate: element-wise drop probability.
+        width_multiplier: scales every hidden channel count (1.0 = paper).
+        encoder_weights: None, "imagenet" or a path of
+            `keras.applications.VGG16` weights (arch "segnet" only).
+        bn_epsilon, bn_beta_init: Caffe-SegNet batch-norm settings.
+        num_samples: Monte Carlo samples at test time.
+    Args (recipe): the common fields of docs/API.md.
+    """
+
+    num_classes: int = 11  # CamVid
+    input_shape: tuple = (None, None, 3)
+    arch: str = "segnet"  # Bayesian SegNet (paper Table 2)
+    dropout: str = "central"  # paper: central encoder-decoder
+    dropout_rate: float = 0.5  # paper: p = 0.5
+    width_multiplier: float = 1.0  # paper: VGG16 widths / 64 channels
+    encoder_weights: str | None = None  # paper: "imagenet" (needs a download)
+    bn_epsilon: float = 1e-9  # Caffe-SegNet bn layer
+    bn_beta_init: float = 0.001  # Caffe-SegNet bn layer
+    num_samples: int = 50  # paper: T = 50
+    class_weights: tuple | None = PROTOTXT_CLASS_WEIGHTS  # prototxt table
+    # Recipe: Models/bayesian_segnet_solver.prototxt.
+    base_learning_rate: float = 0.001  # solver: base_lr 0.001
+    lr_schedule: str = "constant"  # solver: lr_policy "fixed"
+    poly_power: float = 0.9  # unused with "constant"
+    momentum: float = 0.9  # solver: momentum 0.9
+    weight_decay: float = 5e-4  # solver: weight_decay 5e-4 (coupled L2)
+    weight_decay_exclude: tuple = ("bias",)  # prototxt: decay_mult 0 on biases
+    lr_multipliers: tuple = (("bias", 2.0),)  # prototxt: lr_mult 2 on biases
+    batch_size: int = 4  # train prototxt: batch_size 4
+    crop_size: tuple = (360, 480)  # full CamVid frames, no crop
+    train_steps: int = 60000  # solver: max_iter 60000
+    ignore_label: int = 255  # CamVid void (11 in the reference) -> 255
+    min_scale_factor: float = 1.0  # reference: no augmentation
+    max_scale_factor: float = 1.0
+    scale_factor_step: float = 0.0
+    max_rotation_degrees: float = 0.0
+    flip: bool = False  # reference: mirror never enabled
+
+    def __post_init__(self):
+        _check_choice("arch", self.arch, ARCHS)
+        _check_choice("dropout", self.dropout, DROPOUT_VARIANTS)
+        if not 0.0 <= self.dropout_rate < 1.0:
+            raise ValueError(
+                f"`dropout_rate` must be in [0, 1), got {self.dropout_rate!r}.")
+        if isinstance(self.num_classes, bool) or not (
+                isinstance(self.num_classes, int) and self.num_classes >= 1):
+            raise ValueError(
+                f"`num_classes` must be an integer >= 1, got "
+                f"{self.num_classes!r}.")
+        if not self.width_multiplier > 0:
+            raise ValueError(f"`width_multiplier` must be > 0, got "
+                             f"{self.width_multiplier!r}.")
+        if self.encoder_weights is not None and (
+                self.arch != "segnet" or self.width_multiplier != 1.0):
+            raise ValueError(
+                "`encoder_weights` needs arch='segnet' and "
+                "width_multiplier=1.0.")
+        if isinstance(self.num_samples, bool) or not (
+                isinstance(self.num_samples, int) and self.num_samples >= 0):
+            raise ValueError(f"`num_samples` must be an integer >= 0, got "
+                             f"{self.num_samples!r}.")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(choices)}; got {value!r}.")
+
+
+def dropout_units(variant, depth):
+    """Which encoder and decoder units are followed by MC dropout.
+
+    Unit i of the encoder ends with pool i; unit i of the decoder ends with
+    its last BN/ReLU before unpool i-1 (unit 1: before the classifier).
+
+    Args:
+        variant: one of `DROPOUT_VARIANTS` (paper Table 1).
+        depth: number of encoder units (SegNet 5, SegNet-Basic 4).
+
+    Returns:
+        (encoder_units, decoder_units): two frozensets of unit numbers.
+    """
+    _check_choice("dropout", variant, DROPOUT_VARIANTS)
+    units = frozenset(range(1, depth + 1))
+    central = frozenset(range(3, depth + 1))  # Basic: 3,4; SegNet: 3,4,5
+    table = {
+        "none": (frozenset(), frozenset()),
+        "encoder": (units, frozenset()),
+        "decoder": (frozenset(), units),
+        "encoder_decoder": (units, units),
+        "central": (central, central),
+        "center": (frozenset({depth}), frozenset({depth})),
+        "classifier": (frozenset(), frozenset({1})),
+    }
+    return table[variant]
+
+
+def make_config(config=None, **overrides):
+    """Returns `config` (default `Config()`) with `overrides` applied.
+
+    Raises:
+        TypeError: an override is not a `Config` field.
+    """
+    config = Config() if config is None else config
+    fields = {f.name for f in dataclasses.fields(Config)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise TypeError(f"Unknown Config field(s) {unknown}; allowed: "
+                        f"{', '.join(sorted(fields))}.")
+    return dataclasses.replace(config, **overrides)
+
+
+PRESETS = {
+    # Bayesian SegNet on CamVid (Models/bayesian_segnet_*.prototxt).
+    "segnet": Config(),
+    # Bayesian SegNet-Basic (Models/bayesian_segnet_basic_solver.prototxt).
+    "segnet_basic": Config(arch="segnet_basic", base_learning_rate=0.1,
+                           train_steps=10000),
+    # 16-channel SegNet-Basic for tests and the quick start (seconds on CPU).
+    "tiny": Config(arch="segnet_basic", width_multiplier=0.25,
+                   base_learning_rate=0.1, batch_size=2, crop_size=(45, 60),
+                   train_steps=20, num_samples=8),
+}

@@ -1,0 +1,203 @@
+"""Monte Carlo dropout inference (Bayesian SegNet §3) with a fast sampling path.
+
+The fast path keeps the sampled distribution exactly that of the paper's
+method (T independent dropout masks, batch norm in inference mode):
+
+- shared prefix: everything before the first dropout runs once per image;
+  its outputs, pooling indices included (re-based per copy), are tiled over
+  the samples of a chunk, and only the stochastic suffix runs per sample;
+- samples run through the suffix as batches of `chunk_size` copies, and only
+  running sums are kept, so memory does not grow with `num_samples`;
+- `compute_dtype="bfloat16"` runs the network under `mixed_bfloat16`
+  (dropout masks, softmax and statistics stay float32).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bayesian_segnet_tf.mc_graph import split_at_dropout
+from bayesian_segnet_tf.layers import LocalResponseNormalization
+from seg_common.layers import MCDropout
+
+COMPUTE_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+_FLOAT32_LAYERS = (MCDropout, LocalResponseNormalization)
+_KEYS = ("probabilities", "labels", "variance", "uncertainty", "entropy",
+         "mutual_information", "variation_ratio")
+
+
+def _sampling_copy(model, sampling, compute_dtype):
+    """A copy of `model` (own weights) with dropout `sampling` on/off, run
+    under the `compute_dtype` policy (dropout stays float32, so its masks
+    equal the float32 model's for equal seeds)."""
+    policy = COMPUTE_DTYPES[compute_dtype]
+
+    def clone_layer(layer):
+        config = layer.get_config()
+        if isinstance(layer, MCDropout):
+            config["sampling"] = sampling
+        if not isinstance(layer, _FLOAT32_LAYERS):
+            config["dtype"] = policy
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone_layer)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+class MonteCarloSampler:
+    """Reusable MC dropout predictor of a model (a snapshot of its weights).
+
+    Args:
+        model: a `build_model` model (any functional model with a "logits"
+            output and `MCDropout` layers); it is never modified.
+        num_samples: T >= 0; 0 = weight averaging (dropout off, one pass).
+        chunk_size: samples per batch through the network (memory bound).
+        shared_prefix: compute the part before the first dropout once per
+            image (the fast path); False samples the whole network T times.
+        compute_dtype: "float32" or "bfloat16" (mixed precision).
+
+    Call: `sampler(images, seed=None)` -> dict, see `mc_predict`.
+    """
+
+    def __init__(self, model, num_samples=50, chunk_size=10,
+                 shared_prefix=True, compute_dtype="float32"):
+        if isinstance(num_samples, bool) or not isinstance(
+                num_samples, int) or num_samples < 0:
+            raise ValueError(f"`num_samples` must be an integer >= 0, got "
+                             f"{num_samples!r}.")
+        if isinstance(chunk_size, bool) or not isinstance(
+                chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"`chunk_size` must be an integer >= 1, got "
+                             f"{chunk_size!r}.")
+        if compute_dtype not in COMPUTE_DTYPES:
+            raise ValueError(f"`compute_dtype` must be one of "
+                             f"{', '.join(COMPUTE_DTYPES)}; got "
+                             f"{compute_dtype!r}.")
+        self.num_samples = num_samples
+        self.chunk_size = chunk_size
+        self.model = _sampling_copy(model, num_samples > 0, compute_dtype)
+        self.dropout_layers = [
+            layer for layer in self.model._flatten_layers(include_self=False)
+            if isinstance(layer, MCDropout)]
+        if num_samples == 0:
+            self._chunk = tf.function(self._deterministic)
+        elif shared_prefix:
+            self.prefix, self.suffix, self.index_links = split_at_dropout(
+                self.model)
+            self._prefix = tf.function(self.prefix)
+            self._chunk = tf.function(self._suffix_chunk)
+        else:
+            self.prefix = None
+            self._chunk = tf.function(self._full_chunk)
+
+    def __call__(self, images, seed=None):
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank != 4:
+            raise ValueError(f"`images` must have shape (B, H, W, 3), got "
+                             f"{tuple(images.shape)}.")
+        if seed is not None:
+            self.reseed(seed)
+        per_image = [self._predict_one(images[i:i + 1])
+                     for i in range(images.shape[0])]
+        return {key: np.concatenate([p[key] for p in per_image])
+                for key in _KEYS}
+
+    def reseed(self, seed):
+        """Sets every dropout layer's random stream from the int `seed`."""
+        states = np.random.SeedSequence(seed).generate_state(
+            len(self.dropout_layers), np.uint32).astype(np.int64)
+        for layer, state in zip(self.dropout_layers, states):
+            layer.seed_generator.state.assign(np.array([state, 0], np.int64))
+
+    def _predict_one(self, image):
+        """(1, H, W, 3) -> dict of (1, H, W[, C]) NumPy arrays."""
+        if self.num_samples == 0:
+            return _finalise(self._chunk(image), 1)
+        shared = (image,) if self.prefix is None else tuple(
+            self._prefix(image))
+        sums = None
+        for start in range(0, self.num_samples, self.chunk_size):
+            size = min(self.chunk_size, self.num_samples - start)
+            part = self._chunk(shared, tf.constant(size))
+            sums = part if sums is None else [a + b for a, b in zip(sums, part)]
+        return _finalise(sums, self.num_samples)
+
+    def _deterministic(self, image):
+        return _sample_sums(self.model(image)["logits"])
+
+    def _full_chunk(self, shared, size):
+        (image,) = shared
+        copies = tf.repeat(image, size, axis=0)  # [size, H, W, 3]
+        return _sample_sums(self.model(copies)["logits"])
+
+    def _suffix_chunk(self, shared, size):
+        copies = [tf.repeat(t, size, axis=0) for t in shared]
+        for i, j in self.index_links:
+            # Indices of copy n must point into copy n: add n * H*W*C.
+            per_item = tf.reduce_prod(tf.shape(shared[j], out_type=tf.int64))
+            offsets = tf.range(tf.cast(size, tf.int64)) * per_item
+            copies[i] = shared[i] + tf.reshape(offsets, (-1, 1, 1, 1))
+        return _sample_sums(self.suffix(copies)["logits"])
+
+
+def _sample_sums(logits):
+    """Running sums over the samples (axis 0) of one chunk, float32."""
+    probs = tf.nn.softmax(tf.cast(logits, tf.float32))  # [T, H, W, C]
+    log_probs = tf.math.log(tf.maximum(probs, 1e-30))
+    votes = tf.one_hot(tf.argmax(probs, -1), tf.shape(probs)[-1])
+    return [tf.reduce_sum(probs, 0), tf.reduce_sum(tf.square(probs), 0),
+            tf.reduce_sum(votes, 0),
+            tf.reduce_sum(-tf.reduce_sum(probs * log_probs, -1), 0)]
+
+
+def _finalise(sums, num_samples):
+    sum_p, sum_p2, votes, sum_entropy = (
+        np.asarray(s, np.float64) for s in sums)
+    mean = sum_p / num_samples
+    variance = np.maximum(sum_p2 / num_samples - mean**2, 0.0)  # ddof 0
+    entropy = -np.sum(mean * np.log(np.maximum(mean, 1e-30)), -1)
+    return {
+        "probabilities": mean[None].astype(np.float32),
+        "labels": mean.argmax(-1)[None].astype(np.int32),
+        "variance": variance[None].astype(np.float32),
+        "uncertainty": variance.mean(-1)[None].astype(np.float32),
+        "entropy": entropy[None].astype(np.float32),
+        "mutual_information": np.maximum(
+            entropy - sum_entropy / num_samples, 0.0)[None].astype(np.float32),
+        "variation_ratio": (1.0 - votes.max(-1) / num_samples)[None].astype(
+            np.float32),
+    }
+
+
+def mc_predict(model, images, num_samples=50, seed=None, chunk_size=10,
+               shared_prefix=True, compute_dtype="float32"):
+    """Monte Carlo dropout prediction (Bayesian SegNet's test procedure).
+
+    Batch norm stays in inference mode, every dropout layer draws an
+    independent mask per sample; the prediction is the mean softmax.
+
+    Args:
+        model: a `build_model` model (not modified).
+        images: float32 RGB 0..255, (B, H, W, 3).
+        num_samples: T (paper: 50); 0 = weight averaging (one deterministic
+            pass, zero variance).
+        seed: optional int making the dropout masks reproducible.
+        chunk_size, shared_prefix, compute_dtype: see `MonteCarloSampler`.
+
+    Returns:
+        dict of NumPy arrays: `probabilities` (B,H,W,C) mean softmax,
+        `labels` (B,H,W) int32, `variance` (B,H,W,C) per-class population
+        variance, `uncertainty` (B,H,W) its mean over classes (the paper's),
+        `entropy` (B,H,W) predictive entropy, `mutual_information` (B,H,W),
+        `variation_ratio` (B,H,W) = 1 - (votes of the modal label) / T.
+
+    Example:
+    >>> out = mc_predict(model, images, num_samples=50, seed=0)
+    >>> out["uncertainty"].shape   # (B, H, W)
+
+    Reference: https://arxiv.org/abs/1511.02680
+    """
+    sampler = MonteCarloSampler(model, num_samples, chunk_size, shared_prefix,
+                                compute_dtype)
+    return sampler(images, seed=seed)

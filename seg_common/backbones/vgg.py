@@ -1,0 +1,97 @@
+"""VGG16 encoder units that return their pooling indices (SegNet).
+
+Layer names follow `keras.applications.VGG16` (`block1_conv1` ...
+`block5_pool`), so its ImageNet weights load by name
+(`load_vgg16_weights`). Unlike VGG16 every convolution is followed by batch
+norm (SegNet), and pooling is ceil-mode with argmax indices.
+
+Reference: https://arxiv.org/abs/1409.1556 (VGG),
+https://arxiv.org/abs/1511.00561 (SegNet).
+"""
+
+import keras
+
+from seg_common.layers import MaxPoolWithArgmax2D, batch_norm
+
+# (filters, convolutions) of the five VGG16 units.
+VGG16_UNITS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+
+
+def conv_bn(x, filters, kernel_size, name, activation="relu",
+            bn_epsilon=1e-9, bn_beta_init=0.001):
+    """Conv2D (with bias, MSRA init) -> batch norm -> optional ReLU.
+
+    The convolution keeps its bias, as in the SegNet prototxts (it counts
+    in the published parameter totals and VGG16 weights carry one).
+
+    Args:
+        x: (B, H, W, C_in) Keras tensor.
+        filters: output channels.
+        kernel_size: square kernel size, "same" padding, stride 1.
+        name: name of the Conv2D; the BN and ReLU get `_bn`, `_relu`.
+        activation: "relu" or None (SegNet-Basic decoder).
+        bn_epsilon, bn_beta_init: batch-norm epsilon and beta start value.
+
+    Returns:
+        (B, H, W, filters) Keras tensor.
+    """
+    x = keras.layers.Conv2D(
+        filters, kernel_size, padding="same", name=name,
+        kernel_initializer=keras.initializers.VarianceScaling(
+            2.0, "fan_in", "untruncated_normal"))(x)
+    x = batch_norm(epsilon=bn_epsilon, name=f"{name}_bn",
+                   beta_initializer=keras.initializers.Constant(
+                       bn_beta_init))(x)
+    if activation is not None:
+        x = keras.layers.Activation(activation, name=f"{name}_relu")(x)
+    return x
+
+
+def vgg16_unit(x, unit, width_multiplier=1.0, **conv_options):
+    """One VGG16 encoder unit: 2 or 3 x (3x3 conv, BN, ReLU), then pooling.
+
+    Args:
+        x: (B, H, W, C) Keras tensor.
+        unit: 1..5.
+        width_multiplier: scales the VGG16 channel count.
+        **conv_options: `bn_epsilon`, `bn_beta_init` of `conv_bn`.
+
+    Returns:
+        (values, indices, pre_pool): values and int64 indices
+        (B, ceil(H/2), ceil(W/2), F); pre_pool (B, H, W, F), the tensor that
+        was pooled (it gives the unpooling shape).
+
+    Example:
+    >>> x = keras.Input((45, 60, 3))
+    >>> values, indices, pre_pool = vgg16_unit(x, 1)   # 23x30x64, 45x60x64
+    """
+    if unit not in range(1, 6):
+        raise ValueError(f"`unit` must be one of 1..5, got {unit!r}.")
+    filters, num_convs = VGG16_UNITS[unit - 1]
+    filters = max(1, round(filters * width_multiplier))
+    for i in range(1, num_convs + 1):
+        x = conv_bn(x, filters, 3, f"block{unit}_conv{i}", **conv_options)
+    values, indices = MaxPoolWithArgmax2D(name=f"block{unit}_pool")(x)
+    return values, indices, x
+
+
+def load_vgg16_weights(model, weights="imagenet"):
+    """Copies `keras.applications.VGG16` conv kernels and biases into `model`.
+
+    Args:
+        model: a model holding Conv2D layers named like VGG16's
+            (`block1_conv1` ... `block5_conv3`).
+        weights: "imagenet" (downloads) or a path `VGG16(weights=...)` reads
+            (e.g. the `*_notop.h5` file or a saved `.weights.h5`).
+
+    Returns:
+        The number of convolution layers loaded (13).
+    """
+    vgg = keras.applications.VGG16(include_top=False, weights=weights,
+                                   input_shape=(None, None, 3))
+    loaded = 0
+    for layer in vgg.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            model.get_layer(layer.name).set_weights(layer.get_weights())
+            loaded += 1
+    return loaded

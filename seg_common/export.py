@@ -1,0 +1,130 @@
+"""SavedModel export with serving signatures, written atomically."""
+
+import json
+import os
+import shutil
+import uuid
+
+import tensorflow as tf
+
+EXTRA_DIR = "assets.extra"  # TF Serving's folder for files beside the graph
+
+
+def softmax_outputs(model, images):
+    """The default serving computation: softmax of the model's "logits".
+
+    Args:
+        model: keras model with dict output holding "logits" (B, H, W, C).
+        images: float32 (B, H, W, 3), 0..255.
+
+    Returns:
+        {"probabilities": float32 (B, H, W, C)}.
+    """
+    logits = model(images, training=False)["logits"]
+    return {"probabilities": tf.nn.softmax(tf.cast(logits, tf.float32))}
+
+
+class _Serving(tf.Module):
+    """Holds the model (so its variables are saved) and the signatures."""
+
+    def __init__(self, model, outputs_fn):
+        super().__init__()
+        self.model = model
+        self._outputs_fn = outputs_fn
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+    def serve(self, images):
+        outputs = dict(self._outputs_fn(self.model, tf.cast(images,
+                                                            tf.float32)))
+        outputs["probabilities"] = tf.cast(outputs["probabilities"],
+                                           tf.float32)
+        outputs["labels"] = tf.argmax(outputs["probabilities"], -1,
+                                      output_type=tf.int32)
+        return outputs
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name="image_bytes")])
+    def serve_image_bytes(self, image_bytes):
+        images = tf.map_fn(
+            lambda data: tf.io.decode_image(data, channels=3,
+                                            expand_animations=False),
+            image_bytes,
+            fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8))
+        return self.serve(images)
+
+
+def export_saved_model(model, export_dir, outputs_fn=softmax_outputs,
+                       extra_files=None, overwrite=False):
+    """Writes a SavedModel for serving.
+
+    Signatures:
+      - `serving_default`: `images` uint8 (B, H, W, 3) RGB ->
+        `labels` int32 (B, H, W), `probabilities` float32 (B, H, W, C), plus
+        every other key `outputs_fn` returns (e.g. `uncertainty` (B, H, W)).
+      - `serve_image_bytes`: `image_bytes` string (B,) of encoded PNG/JPEG
+        images of one size -> the same outputs.
+
+    The model is saved into a temporary sibling directory and renamed into
+    place only when complete, so `export_dir` never holds half an export.
+
+    Args:
+        model: keras model (dict output with "logits").
+        export_dir: destination directory.
+        outputs_fn: (model, images float32) -> dict with "probabilities" and
+            optional extra maps; must be traceable by `tf.function`.
+        extra_files: dict file name -> JSON-compatible content written to
+            `export_dir/assets.extra/` (e.g. the run's config.json).
+        overwrite: replace an existing non-empty `export_dir`.
+
+    Returns:
+        export_dir.
+
+    Raises:
+        FileExistsError: `export_dir` is not empty and `overwrite` is False.
+    """
+    export_dir = os.path.abspath(export_dir)
+    if _non_empty(export_dir) and not overwrite:
+        raise FileExistsError(
+            f"{export_dir} is not empty; pass overwrite=True (--overwrite) "
+            "to replace it.")
+    tag = uuid.uuid4().hex[:8]
+    tmp_dir, old_dir = f"{export_dir}.tmp-{tag}", f"{export_dir}.old-{tag}"
+    try:
+        module = _Serving(model, outputs_fn)
+        tf.saved_model.save(module, tmp_dir, signatures={
+            "serving_default": module.serve.get_concrete_function(),
+            "serve_image_bytes": module.serve_image_bytes.get_concrete_function(),
+        })
+        _write_extra(tmp_dir, extra_files or {})
+        if os.path.exists(export_dir):
+            os.rename(export_dir, old_dir)
+        os.rename(tmp_dir, export_dir)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        shutil.rmtree(old_dir, ignore_errors=True)
+    return export_dir
+
+
+def _non_empty(path):
+    return os.path.isdir(path) and bool(os.listdir(path)) or (
+        os.path.exists(path) and not os.path.isdir(path))
+
+
+def _write_extra(saved_dir, extra_files):
+    if not extra_files:
+        return
+    folder = os.path.join(saved_dir, EXTRA_DIR)
+    os.makedirs(folder, exist_ok=True)
+    for name, content in extra_files.items():
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(content, f, indent=2)
+
+
+def read_extra(saved_dir, name):
+    """Returns the JSON content of `assets.extra/<name>`, or None."""
+    path = os.path.join(saved_dir, EXTRA_DIR, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)

@@ -68,7 +68,7 @@ def build_dataset(source, *, split, batch_size, crop_size, training,
                   min_scale_factor=0.5, max_scale_factor=2.0,
                   scale_factor_step=0.25, max_rotation_degrees=10.0,
                   flip=True, mean_pixel=preprocess.MEAN_PIXEL,
-                  ignore_label=255):
+                  ignore_label=255, jit_compile=True):
     """Builds the input pipeline of one split.
 
     Args:
@@ -94,6 +94,7 @@ def build_dataset(source, *, split, batch_size, crop_size, training,
         min_scale_factor, max_scale_factor, scale_factor_step,
         max_rotation_degrees, flip, mean_pixel, ignore_label: augmentation
             (see `preprocess.parse_train`); evaluation uses only the last two.
+        jit_compile: run the training warp under XLA (see `preprocess.warp`).
 
     Returns:
         tf.data.Dataset of (float32 (B, H, W, 3), int32 (B, H, W)).
@@ -118,7 +119,8 @@ def build_dataset(source, *, split, batch_size, crop_size, training,
             max_scale_factor=max_scale_factor,
             scale_factor_step=scale_factor_step,
             max_rotation_degrees=max_rotation_degrees, flip=flip,
-            mean_pixel=mean_pixel, ignore_label=ignore_label)
+            mean_pixel=mean_pixel, ignore_label=ignore_label,
+            jit_compile=jit_compile)
     else:
         parse = functools.partial(
             preprocess.parse_eval, resize_size=resize_size,

@@ -145,8 +145,8 @@ PRESETS = {
     # Bayesian SegNet-Basic (Models/bayesian_segnet_basic_solver.prototxt).
     "segnet_basic": Config(arch="segnet_basic", base_learning_rate=0.1,
                            train_steps=10000),
-    # 16-channel SegNet-Basic for tests and the quick start (seconds on CPU).
-    "tiny": Config(arch="segnet_basic", width_multiplier=0.25,
+    # 32-channel SegNet-Basic for tests and the quick start (seconds on CPU).
+    "tiny": Config(arch="segnet_basic", width_multiplier=0.5,
                    base_learning_rate=0.1, batch_size=2, crop_size=(45, 60),
-                   train_steps=20, num_samples=8),
+                   train_steps=20, num_samples=8, class_weights=None),
 }

@@ -11,6 +11,7 @@ https://arxiv.org/abs/1511.00561 (SegNet).
 
 import keras
 
+from seg_common.backbones.weights import copy_layer_weights
 from seg_common.layers import MaxPoolWithArgmax2D, batch_norm
 
 # (filters, convolutions) of the five VGG16 units.
@@ -86,12 +87,10 @@ def load_vgg16_weights(model, weights="imagenet"):
 
     Returns:
         The number of convolution layers loaded (13).
+
+    Raises:
+        ValueError: a VGG16 convolution has no same-named layer in `model`.
     """
     vgg = keras.applications.VGG16(include_top=False, weights=weights,
                                    input_shape=(None, None, 3))
-    loaded = 0
-    for layer in vgg.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            model.get_layer(layer.name).set_weights(layer.get_weights())
-            loaded += 1
-    return loaded
+    return copy_layer_weights(vgg, model)

@@ -47,7 +47,8 @@ class Validation:
         num_classes: C.
         colormap: (C, 3) uint8 colours for the image summaries.
         make_predictor: model -> fn(images) -> dict with "labels" (and
-            "uncertainty" for models that estimate it).
+            "uncertainty" for models that estimate it); called at each
+            validation, so it may snapshot the weights.
         ignore_label: label that is not scored.
         max_batches: batches per validation (None = whole dataset).
     """
@@ -176,7 +177,6 @@ class Trainer:
                      self.options.train_steps)
         iterator = iter(self.strategy.distribute_datasets_from_function(
             dataset_fn))
-        predictor = validation and validation.make_predictor(self.model)
         result, start, start_step = {}, time.time(), step
         while step < self.options.train_steps:
             values = {k: float(v) for k, v in
@@ -188,7 +188,7 @@ class Trainer:
             if self._due(step, self.options.checkpoint_every):
                 self.checkpoints.save(step)
             if validation and self._due(step, self.options.eval_every):
-                result["val"] = self._validate(step, validation, predictor)
+                result["val"] = self._validate(step, validation)
         return result
 
     def _due(self, step, every):
@@ -213,11 +213,12 @@ class Trainer:
                      step, self.options.train_steps, values["total_loss"], lr,
                      rate, eta)
 
-    def _validate(self, step, validation, predictor):
+    def _validate(self, step, validation):
         def images_once(index, images, labels, outputs):
             if index == 0:
                 summaries.write_images(self.summary_writer, step, images,
                                        labels, outputs, validation.colormap)
+        predictor = validation.make_predictor(self.model)  # sees new weights
         result = evaluation.evaluate(
             {"val": predictor}, validation.dataset, validation.num_classes,
             validation.ignore_label, validation.max_batches,

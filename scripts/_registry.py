@@ -1,0 +1,93 @@
+"""The one explicit map from --model names to model packages, and the few
+model-specific inference hooks the scripts need."""
+
+import tensorflow as tf
+
+import bayesian_segnet_tf
+import deeplab_tf
+import encnet_tf
+
+from seg_common import export
+from seg_common.training import evaluation
+
+MODELS = {
+    "deeplabv3plus": deeplab_tf,
+    "bayesian_segnet": bayesian_segnet_tf,
+    "encnet": encnet_tf,
+}
+
+
+def get_package(name):
+    """Returns the package of a --model name (ValueError lists choices)."""
+    if name not in MODELS:
+        raise ValueError(f"Unknown model {name!r}; choose one of "
+                         f"{', '.join(MODELS)}.")
+    return MODELS[name]
+
+
+def is_bayesian(name):
+    return name == "bayesian_segnet"
+
+
+def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
+               seed=0):
+    """The predictors evaluate/predict run, by name (first = reported).
+
+    Bayesian SegNet with `mc_samples` > 0: "mc" (MC dropout, with
+    uncertainty) and "weight_averaging" side by side. DeepLabv3+ with other
+    scales or flip: "multi_scale". Otherwise "single_scale".
+
+    Returns:
+        dict name -> fn(images float32 (B,H,W,3)) -> dict of arrays with
+        "labels" (+ "probabilities", "uncertainty").
+    """
+    if is_bayesian(name) and mc_samples > 0:
+        mc = bayesian_segnet_tf.MonteCarloSampler(model, mc_samples)
+        return {"mc": lambda images: mc(images, seed=seed),
+                "weight_averaging": evaluation.softmax_predictor(model)}
+    if tuple(scales) != (1.0,) or flip:
+        if name != "deeplabv3plus":
+            raise ValueError("--eval_scales/--flip are DeepLabv3+ options.")
+        from seg_common.inference import predict_multiscale
+
+        def multi_scale(images):
+            probabilities = predict_multiscale(model, images, scales=scales,
+                                               flip=flip)
+            return {"probabilities": probabilities,
+                    "labels": probabilities.numpy().argmax(-1)}
+        return {"multi_scale": multi_scale}
+    return {"single_scale": evaluation.softmax_predictor(model)}
+
+
+def training_predictor(name, config):
+    """make_predictor for validation during training (MC for SegNet)."""
+    if is_bayesian(name) and config.num_samples > 0:
+        return lambda model: predictors(
+            name, model, mc_samples=config.num_samples)["mc"]
+    return evaluation.softmax_predictor
+
+
+def serving(name, model, mc_samples=0):
+    """(model to save, outputs_fn) for `seg_common.export`.
+
+    Bayesian SegNet with `mc_samples` > 0 serves the MC dropout mean and
+    the paper's uncertainty (mean over classes of the variance of the
+    softmax over the samples).
+    """
+    if not (is_bayesian(name) and mc_samples > 0):
+        return model, export.softmax_outputs
+    sampling = bayesian_segnet_tf.MonteCarloSampler(
+        model, mc_samples, shared_prefix=False).model
+    return sampling, lambda m, images: _mc_outputs(m, images, mc_samples)
+
+
+def _mc_outputs(model, images, num_samples):
+    batch = tf.shape(images)[0]
+    copies = tf.repeat(images, num_samples, axis=0)  # [B*T, H, W, 3]
+    probs = tf.nn.softmax(tf.cast(model(copies)["logits"], tf.float32))
+    shape = tf.concat([[batch, num_samples], tf.shape(probs)[1:]], 0)
+    probs = tf.reshape(probs, shape)  # [B, T, H, W, C]
+    mean = tf.reduce_mean(probs, 1)
+    variance = tf.reduce_mean(tf.square(probs), 1) - tf.square(mean)
+    return {"probabilities": mean,
+            "uncertainty": tf.reduce_mean(tf.maximum(variance, 0.0), -1)}

@@ -1,0 +1,185 @@
+"""Trains DeepLabv3+, Bayesian SegNet or EncNet; rerun the same command to
+resume from the latest checkpoint.
+
+    python scripts/train.py --model=deeplabv3plus --preset=tiny \
+        --dataset=synthetic --data_dir=/tmp/synthetic --model_dir=/tmp/run
+"""
+
+import dataclasses
+import json
+import math
+import os
+
+import _common  # sets TF log level before TensorFlow loads
+import _registry
+from absl import app, flags, logging
+
+import tensorflow as tf
+from seg_common import data, training
+from seg_common.data import datasets
+from seg_common.data.class_weights import PRESETS as WEIGHT_PRESETS
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("model", None, list(_registry.MODELS), "Model to train.")
+flags.DEFINE_string("preset", "tiny", "Preset of the model's PRESETS.")
+flags.DEFINE_enum("dataset", None, datasets.dataset_names(),
+                  "Dataset (classes, colours, split sizes).")
+_common.define_source_flags()
+flags.DEFINE_string("model_dir", None, "Checkpoints, config.json, TensorBoard.")
+flags.DEFINE_integer("train_steps", None, "Optimiser steps (default: preset).")
+flags.DEFINE_float("epochs", None, "Train this many epochs instead of steps.")
+flags.DEFINE_integer("batch_size", None, "GLOBAL batch size.")
+flags.DEFINE_list("crop_size", None, "Training crop: height,width.")
+flags.DEFINE_float("base_learning_rate", None, "Peak learning rate.")
+flags.DEFINE_enum("lr_schedule", None, list(training.LR_SCHEDULES),
+                  "Decay after warm-up (preset: the paper's).")
+flags.DEFINE_float("poly_power", None, "Power of the poly schedule.")
+flags.DEFINE_integer("warmup_steps", 0, "Linear learning-rate warm-up steps.")
+flags.DEFINE_float("momentum", None, "SGD momentum.")
+flags.DEFINE_float("weight_decay", None,
+                   "Coupled L2: the loss gets weight_decay/2*sum(w**2).")
+flags.DEFINE_multi_string("override", [], "Any Config field: name=value.")
+flags.DEFINE_string("class_weights", "config",
+                    "config (the preset's) | none | median_frequency | a "
+                    "preset of seg_common.data.class_weights | a JSON file.")
+flags.DEFINE_enum("strategy", "default", list(training.STRATEGIES),
+                  "tf.distribute strategy.")
+flags.DEFINE_string("tpu", "", "TPU name/address for --strategy=tpu.")
+flags.DEFINE_enum("mixed_precision", "none",
+                  ["none", "mixed_float16", "mixed_bfloat16"], "Dtype policy.")
+flags.DEFINE_string("init_checkpoint", None,
+                    "Warm start from a checkpoint or model dir; class-"
+                    "dependent weights are skipped when the counts differ.")
+flags.DEFINE_string("val_split", "val", "Split validated during training.")
+flags.DEFINE_integer("eval_every", 0, "Validate every N steps (0: at end).")
+flags.DEFINE_integer("eval_batches", None, "Batches per validation.")
+flags.DEFINE_integer("eval_batch_size", 1, "Validation batch size.")
+flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint every N steps.")
+flags.DEFINE_integer("log_every", 10, "Log/summary every N steps.")
+flags.DEFINE_bool("cache", False, "Cache decoded examples in memory.")
+flags.mark_flags_as_required(["model", "dataset", "model_dir"])
+
+_RECIPE_FLAGS = ("train_steps", "batch_size", "base_learning_rate",
+                 "lr_schedule", "poly_power", "momentum", "weight_decay")
+
+
+def resolve_config(package, info):
+    """The preset with the dataset's classes and the flag overrides."""
+    if FLAGS.preset not in package.PRESETS:
+        raise app.UsageError(f"Unknown --preset={FLAGS.preset} for "
+                             f"--model={FLAGS.model}; choose one of "
+                             f"{', '.join(package.PRESETS)}.")
+    overrides = {"num_classes": info.num_classes,
+                 "ignore_label": info.ignore_label}
+    overrides.update({k: FLAGS[k].value for k in _RECIPE_FLAGS
+                      if FLAGS[k].value is not None})
+    if FLAGS.crop_size:
+        overrides["crop_size"] = tuple(int(v) for v in FLAGS.crop_size)
+    overrides.update(_common.parse_overrides(FLAGS.override))
+    if FLAGS.class_weights == "none" and hasattr(
+            package.PRESETS[FLAGS.preset], "class_weights"):
+        overrides["class_weights"] = None
+    config = dataclasses.replace(package.PRESETS[FLAGS.preset], **overrides)
+    if FLAGS.epochs:
+        examples = info.splits.get("train") or _count_examples("train")
+        steps = math.ceil(FLAGS.epochs * examples / config.batch_size)
+        config = dataclasses.replace(config, train_steps=steps)
+    return config
+
+
+def _count_examples(split):
+    files = data.tfrecord.list_shards(
+        data.pipeline.shard_pattern(FLAGS.data_dir, split))
+    return sum(1 for _ in tf.data.TFRecordDataset(files))
+
+
+def class_weights(source, config):
+    """The --class_weights choice as a list, or None (= the loss default)."""
+    choice = FLAGS.class_weights
+    if choice in ("config", "none"):
+        return None
+    if choice == "median_frequency":
+        return data.class_weights(source, split="train",
+                                  num_classes=config.num_classes).tolist()
+    if choice in WEIGHT_PRESETS:
+        return data.preset_weights(choice).tolist()
+    with open(choice) as f:
+        return [float(w) for w in json.load(f)]
+
+
+def dataset_fn(source, config):
+    """(InputContext) -> per-replica training batches."""
+    def fn(input_context):
+        return data.build_dataset(
+            source, split="train", batch_size=config.batch_size,
+            crop_size=config.crop_size, training=True,
+            input_context=input_context, cache=FLAGS.cache,
+            min_scale_factor=config.min_scale_factor,
+            max_scale_factor=config.max_scale_factor,
+            scale_factor_step=config.scale_factor_step,
+            max_rotation_degrees=config.max_rotation_degrees,
+            flip=config.flip, ignore_label=config.ignore_label)
+    return fn
+
+
+def main(argv):
+    del argv
+    package = _registry.get_package(FLAGS.model)
+    info = datasets.get_dataset_info(FLAGS.dataset)
+    source = _common.data_source(FLAGS.data_dir, FLAGS.tfds_name)
+    config = resolve_config(package, info)
+    weights = class_weights(source, config)
+    record = training.make_record(
+        FLAGS.model, FLAGS.preset, config, FLAGS.dataset,
+        training={"warmup_steps": FLAGS.warmup_steps, "class_weights": weights},
+        runtime={"data_dir": FLAGS.data_dir, "tfds_name": FLAGS.tfds_name,
+                 "strategy": FLAGS.strategy,
+                 "mixed_precision": FLAGS.mixed_precision})
+    try:
+        training.prepare_model_dir(FLAGS.model_dir, record)
+    except training.ConfigMismatchError as error:
+        _common.fail(str(error))
+    training.set_mixed_precision(FLAGS.mixed_precision)
+    strategy = training.get_strategy(FLAGS.strategy, FLAGS.tpu)
+    trainer = training.Trainer(
+        strategy, lambda: package.build_model(config),
+        package.build_loss(config, class_weights=weights), config,
+        training.LoopOptions(
+            train_steps=config.train_steps, warmup_steps=FLAGS.warmup_steps,
+            checkpoint_every=FLAGS.checkpoint_every,
+            log_every=FLAGS.log_every, eval_every=FLAGS.eval_every),
+        FLAGS.model_dir)
+    if FLAGS.init_checkpoint and not tf.train.latest_checkpoint(
+            FLAGS.model_dir):
+        warm_start(package, config, trainer, strategy)
+    validation = training.Validation(
+        _common.eval_dataset(source, FLAGS.val_split, config,
+                             FLAGS.eval_batch_size),
+        config.num_classes, info.colormap,
+        _registry.training_predictor(FLAGS.model, config),
+        config.ignore_label, FLAGS.eval_batches)
+    try:
+        result = trainer.fit(dataset_fn(source, config), validation)
+    except training.NonFiniteLossError as error:
+        _common.fail(str(error))
+    if "val" in result:
+        logging.info("Final validation mIoU: %.4f",
+                     result["val"]["metrics"]["mean_iou"])
+
+
+def warm_start(package, config, trainer, strategy):
+    """--init_checkpoint: copy weights, skipping a differing class head."""
+    path = FLAGS.init_checkpoint
+    source = training.read_record(
+        path if os.path.isdir(path) else os.path.dirname(path))
+    with strategy.scope():
+        source_model = None
+        if source and source["num_classes"] != config.num_classes:
+            source_model = package.build_model(dataclasses.replace(
+                config, num_classes=source["num_classes"]))
+        training.warm_start(trainer.model, FLAGS.init_checkpoint,
+                            source_model)
+
+
+if __name__ == "__main__":
+    app.run(main)

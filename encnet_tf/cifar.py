@@ -137,7 +137,8 @@ def build_cifar_model(config=None, **overrides):
                              name=f"stage{stage + 1}_block{block + 1}")
     x = _bn_relu(x, config, "final")
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    logits = keras.layers.Dense(config.num_classes, name="classifier")(x)
+    logits = keras.layers.Dense(config.num_classes, dtype="float32",
+                                name="classifier")(x)
     return keras.Model(images, {"logits": logits},
                        name=f"encnet_cifar_{config.variant}")
 

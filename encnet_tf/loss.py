@@ -93,8 +93,8 @@ def build_loss(config, class_weights=None):
         channels.
 
     Example:
-    >>> loss_fn = build_loss(PRESETS["tiny"])
-    >>> sorted(loss_fn(labels, model(images)))
+    >>> loss_fn = encnet_tf.build_loss(encnet_tf.PRESETS["tiny"])
+    >>> sorted(loss_fn(labels, model(images)))  # model of the same config
     ['loss', 'se_loss_stage3', 'se_loss_stage4', 'seg_loss']
 
     Reference: https://arxiv.org/abs/1803.08904 (section 3.2, SE-loss)

@@ -48,13 +48,14 @@ def build_model(config=None, **overrides):
         A `keras.Model`: float32 RGB 0..255 (B, H, W, 3) -> dict with
         "logits" (B, H, W, num_classes), and when enabled
         "se_logits_stage4" / "se_logits_stage3" (B, num_classes) and
-        "aux_logits" (B, H, W, num_classes).
+        "aux_logits" (B, H, W, num_classes); float32 outputs also under a
+        mixed-precision policy.
 
     Raises:
         TypeError: unknown override. ValueError: bad field value.
 
     Example:
-    >>> model = build_model(PRESETS["tiny"])
+    >>> model = encnet_tf.build_model(encnet_tf.PRESETS["tiny"])
     >>> sorted(model(keras.ops.zeros((2, 64, 64, 3))))
     ['logits', 'se_logits_stage3', 'se_logits_stage4']
 
@@ -71,13 +72,15 @@ def build_model(config=None, **overrides):
         x, encoded = _context_encoding_module(x, config)
         if config.se_loss:
             outputs["se_logits_stage4"] = keras.layers.Dense(
-                config.num_classes, name="head_se_stage4")(encoded)
+                config.num_classes, dtype="float32",
+                name="head_se_stage4")(encoded)
     outputs["logits"] = _classifier(x, images, config, "head")
     if config.stage3_encoding:
         s = _conv(config, 1, "head_stage3_conv")(features["c3"])
         encoded3 = _encoding(config, "head_stage3_context_encoding")(s)
         outputs["se_logits_stage3"] = keras.layers.Dense(
-            config.num_classes, name="head_stage3_se")(encoded3)
+            config.num_classes, dtype="float32",
+            name="head_stage3_se")(encoded3)
     if config.aux_head:
         a = ConvBNAct(config.aux_channels, 3, momentum=config.bn_momentum,
                       epsilon=config.bn_epsilon,
@@ -123,5 +126,5 @@ def _classifier(x, images, config, prefix):
     x = keras.layers.Dropout(config.dropout_rate, name=f"{prefix}_dropout")(x)
     x = keras.layers.Conv2D(config.num_classes, 1,
                             name=f"{prefix}_classifier")(x)
-    return BilinearResizeLike(config.align_corners,
+    return BilinearResizeLike(config.align_corners, dtype="float32",
                               name=f"{prefix}_upsample")([x, images])

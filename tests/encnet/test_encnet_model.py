@@ -127,3 +127,23 @@ def test_presets_follow_the_paper_recipe():
     fcn = encnet_tf.PRESETS["fcn_pascal_context"]
     assert dataclasses.replace(fcn, encoding=True, se_loss=True,
                                stage3_encoding=True) == paper
+
+
+@pytest.fixture
+def mixed_bfloat16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def test_mixed_precision_keeps_encoding_and_outputs_in_float32(mixed_bfloat16):
+    model = encnet_tf.build_model(TINY, aux_head=True)
+    encoding = model.get_layer("head_context_encoding")
+    assert encoding.encoding.compute_dtype == "float32"
+    assert encoding.codeword_bn.compute_dtype == "float32"
+    assert model.get_layer("head_conv5").compute_dtype == "bfloat16"
+    images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3))
+    out = model(images.astype(np.float32), training=True)
+    for key, value in out.items():
+        assert value.dtype == "float32", key
+        assert np.all(np.isfinite(np.asarray(value))), key

@@ -47,8 +47,10 @@ def _records(source, split, training, input_context, verify):
                                 input_context.input_pipeline_id)
     if training:
         dataset = dataset.shuffle(len(files))
+    # Evaluation reads the shards one after the other: file order is kept.
     dataset = dataset.interleave(
-        tf.data.TFRecordDataset, cycle_length=min(len(files), 8),
+        tf.data.TFRecordDataset,
+        cycle_length=min(len(files), 8) if training else 1,
         num_parallel_calls=AUTOTUNE, deterministic=not training)
     if input_context and not shard_files:
         dataset = dataset.shard(input_context.num_input_pipelines,

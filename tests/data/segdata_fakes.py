@@ -6,6 +6,9 @@ import zlib
 
 import cv2
 import numpy as np
+import tensorflow as tf
+
+from seg_common.data import tfrecord
 
 
 def colour_of(label):
@@ -71,3 +74,14 @@ def camvid_tree(root, rng, splits=(("train", 3), ("val", 2)), size=(32, 48)):
             write_image(os.path.join(root, split + "annot", n), labels[n])
         tree[split] = {n: (images[n], labels[n]) for n in names}
     return tree
+
+
+def read_split(output_dir, split):
+    """Decodes every record of a split: {filename: (image RGB, label)}."""
+    files = tfrecord.list_shards(f"{output_dir}/{split}-*-of-*.tfrecord")
+    out = {}
+    for record in tf.data.TFRecordDataset(files):
+        example = tfrecord.decode_example(record)
+        out[example["filename"].numpy().decode()] = (
+            example["image"].numpy(), example["label"].numpy())
+    return out

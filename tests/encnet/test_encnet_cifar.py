@@ -62,15 +62,14 @@ def test_a_few_training_steps_reduce_the_loss():
     labels = tf.constant(np.arange(8) % 10, tf.int32)
     optimizer = keras.optimizers.Adam(3e-3)
 
-    @tf.function
-    def step():
+    def step():  # eager: tracing this small model costs more than running it
         with tf.GradientTape() as tape:
             loss = loss_fn(labels, model(images, training=True))["loss"]
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
 
-    losses = [float(step()) for _ in range(12)]
+    losses = [float(step()) for _ in range(8)]
     # Chance level is ln(10) = 2.30.
     assert abs(losses[0] - np.log(10)) < 1.0
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses

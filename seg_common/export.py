@@ -30,6 +30,9 @@ class _Serving(tf.Module):
     def __init__(self, model, outputs_fn):
         super().__init__()
         self.model = model
+        # Also every state keras keeps outside TF's object tracking (e.g.
+        # the seed-generator state of MC dropout layers).
+        self.model_variables = [v.value for v in model.variables]
         self._outputs_fn = outputs_fn
 
     @tf.function(input_signature=[

@@ -48,13 +48,14 @@ def heatmap(values, max_value=None):
                         cv2.COLOR_BGR2RGB)
 
 
-def confusion_image(matrix, class_names, cell=24):
+def confusion_image(matrix, class_names, cell=36):
     """Row-normalised confusion matrix as a labelled picture.
 
     Args:
         matrix: (C, C) counts, rows = ground truth.
         class_names: C names (drawn on the left).
-        cell: pixel size of one cell.
+        cell: pixel size of one cell; cells show their percentage when
+            there are at most 25 classes.
 
     Returns:
         uint8 RGB image.
@@ -67,10 +68,17 @@ def confusion_image(matrix, class_names, cell=24):
                        interpolation=cv2.INTER_NEAREST)
     grid = cv2.cvtColor(cv2.applyColorMap(cells, cv2.COLORMAP_VIRIDIS),
                         cv2.COLOR_BGR2RGB)
+    if len(class_names) <= 25:
+        for (i, j), value in np.ndenumerate(norm):
+            colour = (0, 0, 0) if value > 0.6 else (255, 255, 255)
+            origin = (j * cell + 4, i * cell + cell // 2 + 4)
+            _text(grid, f"{100 * value:.0f}", origin, colour)
+    title = "rows: ground truth, columns: prediction (% of row)"
     margin = 8 * max(len(n) for n in class_names) + 10
-    canvas = np.full((size + 30, size + margin, 3), 255, np.uint8)
-    canvas[30:, margin:] = grid
-    _text(canvas, "ground truth (rows) vs prediction (cols)", (4, 18))
+    canvas = np.full((size + 30, max(size + margin, 7 * len(title)), 3), 255,
+                     np.uint8)
+    canvas[30:, margin:margin + size] = grid
+    _text(canvas, title, (4, 18))
     for i, name in enumerate(class_names):
         _text(canvas, name, (2, 30 + i * cell + cell // 2 + 4))
     return canvas
@@ -98,9 +106,9 @@ def iou_chart(per_class_iou, class_names, width=300, bar=20):
     return canvas
 
 
-def _text(canvas, text, origin):
-    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                (0, 0, 0), 1, cv2.LINE_AA)
+def _text(canvas, text, origin, colour=(0, 0, 0)):
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour,
+                1, cv2.LINE_AA)
 
 
 def write_rgb(path, image):

@@ -1,0 +1,99 @@
+"""Evaluates a trained model directory on one split: one confusion matrix
+streamed over the whole split, the papers' scores, pictures and JSON.
+
+    python scripts/evaluate.py --model_dir=/tmp/run --split=val
+
+Writes <model_dir>/eval_<split>.json (global_accuracy, class_accuracy,
+mean_iou, per_class_iou, frequency_weighted_iou, and per predictor the full
+results), confusion_<split>.png and iou_<split>.png.
+"""
+
+import os
+
+import _common  # sets TF log level before TensorFlow loads
+import _registry
+from absl import app, flags, logging
+
+from seg_common.training import evaluation, model_dir, visualize
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_dir", None, "Directory written by train.py.")
+_common.define_source_flags()
+flags.DEFINE_string("split", "val", "Split to evaluate.")
+flags.DEFINE_integer("batch_size", 1, "Images per batch (equal sizes only).")
+flags.DEFINE_list("eval_scales", ["1.0"], "DeepLabv3+: input scales.")
+flags.DEFINE_bool("flip", False, "DeepLabv3+: add left-right flips.")
+flags.DEFINE_integer("output_stride", None, "DeepLabv3+: eval output stride.")
+flags.DEFINE_integer("mc_samples", None,
+                     "Bayesian SegNet: MC dropout samples (default: the "
+                     "config's num_samples; 0 = weight averaging only).")
+flags.DEFINE_list("trimap_widths", [], "Boundary band widths (px) for "
+                  "the DeepLabv3+ paper's trimap mIoU.")
+flags.DEFINE_integer("max_batches", None, "Evaluate only this many batches.")
+flags.mark_flags_as_required(["model_dir"])
+
+_SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
+                 "per_class_iou", "frequency_weighted_iou")
+
+
+def build_predictors(record, config, model):
+    mc_samples = FLAGS.mc_samples
+    if mc_samples is None:
+        mc_samples = getattr(config, "num_samples", 0)
+    return _registry.predictors(
+        record["model"], model, mc_samples=mc_samples,
+        scales=tuple(float(s) for s in FLAGS.eval_scales), flip=FLAGS.flip)
+
+
+def write_outputs(results, class_names, split):
+    """eval_<split>.json + confusion and IoU pictures of the first predictor."""
+    main = next(iter(results.values()))
+    report = {k: main["metrics"][k] for k in _SUMMARY_KEYS}
+    report.update(split=split, class_names=list(class_names),
+                  predictors=results)
+    path = os.path.join(FLAGS.model_dir, f"eval_{split}.json")
+    model_dir.write_json_atomic(path, report)
+    visualize.write_rgb(
+        os.path.join(FLAGS.model_dir, f"confusion_{split}.png"),
+        visualize.confusion_image(main["confusion_matrix"], class_names))
+    visualize.write_rgb(
+        os.path.join(FLAGS.model_dir, f"iou_{split}.png"),
+        visualize.iou_chart(main["metrics"]["per_class_iou"], class_names))
+    return path
+
+
+def main(argv):
+    del argv
+    overrides = {}
+    if FLAGS.output_stride:
+        overrides["output_stride"] = FLAGS.output_stride
+    try:
+        record, config, model = _common.load_trained(FLAGS.model_dir,
+                                                     **overrides)
+    except (FileNotFoundError, TypeError, ValueError) as error:
+        _common.fail(str(error))
+    runtime = record["runtime"]
+    source = _common.data_source(FLAGS.data_dir or runtime.get("data_dir"),
+                                 FLAGS.tfds_name or (None if FLAGS.data_dir
+                                                     else runtime.get(
+                                                         "tfds_name")))
+    _, class_names = _common.colormap(record)
+    try:
+        predictors = build_predictors(record, config, model)
+    except ValueError as error:
+        raise app.UsageError(str(error))
+    dataset = _common.eval_dataset(source, FLAGS.split, config,
+                                   FLAGS.batch_size)
+    results = evaluation.evaluate(
+        predictors, dataset, config.num_classes, config.ignore_label,
+        FLAGS.max_batches, tuple(int(w) for w in FLAGS.trimap_widths))
+    print(evaluation.format_table(results, class_names))
+    path = write_outputs(results, class_names, FLAGS.split)
+    main_result = next(iter(results.values()))["metrics"]
+    logging.info("Wrote %s", path)
+    print(f"mIoU ({FLAGS.split}, {next(iter(results))}): "
+          f"{main_result['mean_iou']:.4f}")
+
+
+if __name__ == "__main__":
+    app.run(main)

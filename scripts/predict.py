@@ -1,0 +1,100 @@
+"""Segments images: label PNGs, colour overlays and uncertainty heat maps.
+
+    python scripts/predict.py --model_dir=/tmp/run --input='photos/*.jpg' \
+        --output_dir=/tmp/out
+    python scripts/predict.py --saved_model=/tmp/run/export ...
+
+Per image <name>: <name>_labels.png (uint8 class ids), <name>_overlay.png,
+and <name>_uncertainty.png when the model estimates uncertainty. Unreadable
+images are reported one line each and skipped; the exit status is then 1.
+"""
+
+import glob
+import os
+
+import _common  # sets TF log level before TensorFlow loads
+import _registry
+import cv2
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+
+from seg_common import export
+from seg_common.data import datasets
+from seg_common.training import visualize
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("input", None, "Glob of input images.")
+flags.DEFINE_string("output_dir", None, "Where the PNGs go.")
+flags.DEFINE_string("model_dir", None, "Directory written by train.py ...")
+flags.DEFINE_string("saved_model", None, "... or an exported SavedModel.")
+flags.DEFINE_integer("mc_samples", None, "Bayesian SegNet (model dir only): "
+                     "MC samples (default: the config's num_samples).")
+flags.DEFINE_float("alpha", 0.5, "Opacity of the colour overlay.")
+flags.mark_flags_as_required(["input", "output_dir"])
+
+
+def load_predictor():
+    """(predict fn(images uint8 (1,H,W,3)) -> dict, colormap)."""
+    if bool(FLAGS.model_dir) == bool(FLAGS.saved_model):
+        raise app.UsageError("Give exactly one of --model_dir, --saved_model.")
+    if FLAGS.model_dir:
+        record, config, model = _common.load_trained(FLAGS.model_dir)
+        mc_samples = FLAGS.mc_samples
+        if mc_samples is None:
+            mc_samples = getattr(config, "num_samples", 0)
+        predict = next(iter(_registry.predictors(
+            record["model"], model, mc_samples=mc_samples).values()))
+        return (lambda images: predict(images.astype(np.float32)),
+                _common.colormap(record)[0])
+    loaded = tf.saved_model.load(FLAGS.saved_model)
+    serve = loaded.signatures["serving_default"]
+    record = export.read_extra(FLAGS.saved_model, "config.json")
+    colormap = (_common.colormap(record)[0] if record else
+                datasets.pascal_colormap(256))
+    return lambda images: serve(images=tf.constant(images)), colormap
+
+
+def predict_file(path, predict, colormap):
+    """Writes the outputs of one image; raises ValueError if unreadable."""
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("not a readable image")
+    image = bgr[..., ::-1]
+    outputs = {k: np.asarray(v)[0] for k, v in
+               predict(np.ascontiguousarray(image)[None]).items()}
+    stem = os.path.join(FLAGS.output_dir,
+                        os.path.splitext(os.path.basename(path))[0])
+    labels = outputs["labels"]
+    cv2.imwrite(f"{stem}_labels.png", labels.astype(np.uint8))
+    visualize.write_rgb(f"{stem}_overlay.png", visualize.overlay(
+        image, visualize.colorize(labels, colormap), FLAGS.alpha))
+    if "uncertainty" in outputs:
+        visualize.write_rgb(f"{stem}_uncertainty.png",
+                            visualize.heatmap(outputs["uncertainty"]))
+
+
+def main(argv):
+    del argv
+    paths = sorted(glob.glob(FLAGS.input))
+    if not paths:
+        _common.fail(f"No file matches --input={FLAGS.input}")
+    predict, colormap = load_predictor()
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    failed = 0
+    for path in paths:
+        try:
+            predict_file(path, predict, colormap)
+            logging.info("%s: done", path)
+        except (ValueError, tf.errors.InvalidArgumentError) as error:
+            failed += 1
+            logging.error("%s: skipped: %s", path, error)
+            print(f"error: {path}: {error}")
+    print(f"Predicted {len(paths) - failed} of {len(paths)} images into "
+          f"{FLAGS.output_dir}")
+    if failed:
+        _common.fail(f"{failed} image(s) could not be processed")
+
+
+if __name__ == "__main__":
+    app.run(main)

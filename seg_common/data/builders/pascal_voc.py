@@ -72,10 +72,12 @@ def load_sbd_mat(path):
     return np.asarray(mat["GTcls"].Segmentation, np.uint8)
 
 
-def _train_aug_pairs(data_dir, sbd_dir, voc_train, voc_val):
+def _train_aug_pairs(data_dir, sbd_dir, lists):
     if not sbd_dir:
         raise base.LayoutError("pascal_voc: split train_aug needs --sbd_dir "
                                "(SBD benchmark_RELEASE/dataset/).")
+    voc_train = read_list(os.path.join(lists, "train.txt"), "pascal_voc")
+    voc_val = read_list(os.path.join(lists, "val.txt"), "pascal_voc")
     sbd = read_list(os.path.join(sbd_dir, "train.txt"), "pascal_voc(SBD)")
     sbd += read_list(os.path.join(sbd_dir, "val.txt"), "pascal_voc(SBD)")
     base.require_dir(os.path.join(sbd_dir, "cls"), "pascal_voc(SBD)",
@@ -102,10 +104,7 @@ def make_source(data_dir, split, sbd_dir=None):
     lists = os.path.join(data_dir, "ImageSets", "Segmentation")
     base.require_dir(lists, "pascal_voc", "ImageSets/Segmentation/")
     if split == "train_aug":
-        pairs = _train_aug_pairs(
-            data_dir, sbd_dir, read_list(os.path.join(lists, "train.txt"),
-                                         "pascal_voc"),
-            read_list(os.path.join(lists, "val.txt"), "pascal_voc"))
+        pairs = _train_aug_pairs(data_dir, sbd_dir, lists)
     else:
         names = read_list(os.path.join(lists, split + ".txt"), "pascal_voc")
         pairs = [base.Pair(

@@ -187,15 +187,18 @@ def _context_encoding(x, num_codes, config, name):
     return FeaturemapAttention("scale", name=f"{name}_attention")([x, gamma])
 
 
-def build_cifar_loss(config):
+def build_cifar_loss(config, class_weights=None):
     """Softmax cross-entropy of the CIFAR classifier.
 
     Args:
         config: a `CifarConfig`.
+        class_weights: optional (num_classes,) weights `w[y]`; the loss is
+            `sum_b w[y_b] CE_b / B` (the semantics of
+            `seg_common.losses.masked_cross_entropy`, one "pixel" per image).
 
     Returns:
         `loss_fn(labels, outputs) -> {"loss", "ce_loss"}` for int labels (B,)
-        and `outputs["logits"]` (B, num_classes); the mean over the batch.
+        and `outputs["logits"]` (B, num_classes).
     """
     def loss_fn(labels, outputs):
         logits = tf.cast(outputs["logits"], tf.float32)
@@ -203,8 +206,20 @@ def build_cifar_loss(config):
             raise ValueError(
                 f"outputs['logits'] has {logits.shape[-1]} classes but "
                 f"config.num_classes is {config.num_classes}.")
-        ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=tf.cast(labels, tf.int32), logits=logits))
+        labels = tf.cast(labels, tf.int32)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits)                           # [B]
+        if class_weights is not None:
+            ce *= tf.gather(tf.constant(class_weights, tf.float32), labels)
+        ce = tf.reduce_mean(ce)
         return {"loss": ce, "ce_loss": ce}
 
     return loss_fn
+
+
+# The model-package contract names (docs/API.md), so that the scripts can
+# map a classification --model (e.g. "encnet_cifar") to this module.
+Config = CifarConfig
+PRESETS = CIFAR_PRESETS
+build_model = build_cifar_model
+build_loss = build_cifar_loss

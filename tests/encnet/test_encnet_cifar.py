@@ -94,3 +94,22 @@ def test_bad_arguments():
     loss_fn = encnet_tf.build_cifar_loss(CIFAR_PRESETS["tiny"])
     with pytest.raises(ValueError, match="num_classes is 10"):
         loss_fn(tf.constant([1]), {"logits": tf.zeros((1, 100))})
+
+
+def test_loss_is_the_weighted_cross_entropy():
+    logits = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]], np.float32)
+    labels = np.array([0, 1])
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    ce = -logp[np.arange(2), labels]
+    config = encnet_tf.CifarConfig(variant="4k16d", num_classes=3)
+    weights = [1.0, 3.0, 1.0]
+    got = encnet_tf.build_cifar_loss(config, weights)(labels, {"logits": logits})
+    np.testing.assert_allclose(float(got["loss"]), (ce[0] + 3 * ce[1]) / 2,
+                               rtol=1e-5)
+
+
+def test_cifar_module_follows_the_model_contract_names():
+    from encnet_tf import cifar
+    assert cifar.build_model is encnet_tf.build_cifar_model
+    assert cifar.PRESETS["tiny"].variant == "4k16d"
+    assert {"16k64d", "32k128d"} <= set(cifar.PRESETS)

@@ -17,9 +17,14 @@ def resolve_config(config=None, **overrides):
     """`config` (default `Config()`) with `overrides` applied.
 
     Raises:
-        TypeError: an override is not a `Config` field (names it).
+        TypeError: `config` is not a `Config`, or an override is not a
+            `Config` field (names it).
     """
     config = Config() if config is None else config
+    if not isinstance(config, Config):
+        raise TypeError(f"`config` must be an encnet_tf.Config, got "
+                        f"{config!r}; pass fields as keywords "
+                        "(num_classes=59, ...).")
     fields = {f.name for f in dataclasses.fields(config)}
     unknown = sorted(set(overrides) - fields)
     if unknown:

@@ -106,6 +106,8 @@ def test_inconsistent_switches_are_rejected():
         encnet_tf.build_model(TINY, se_loss=False)
     with pytest.raises(TypeError, match="num_code"):
         encnet_tf.build_model(TINY, num_code=3)
+    with pytest.raises(TypeError, match="num_classes=59"):
+        encnet_tf.build_model(59)
 
 
 def test_presets_follow_the_paper_recipe():

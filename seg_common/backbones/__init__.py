@@ -5,5 +5,6 @@ dict of features (see each module's docstring for the keys).
 """
 
 from seg_common.backbones.resnet import build_resnet
+from seg_common.backbones.xception import build_xception
 
-__all__ = ["build_resnet"]
+__all__ = ["build_resnet", "build_xception"]

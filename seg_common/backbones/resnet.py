@@ -47,6 +47,7 @@ https://arxiv.org/abs/1803.08904 (EncNet dilated ResNet-s).
 import keras
 
 from seg_common.backbones import _resnet_units as units
+from seg_common.backbones._atrous import stack_blocks_dense
 from seg_common.backbones.weights import load_resnet_weights
 
 UNITS_PER_BLOCK = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
@@ -84,24 +85,19 @@ def unit_schedule(depth, style, output_stride, multi_grid=(1, 1, 1)):
     Returns:
         A list of `(block, unit, stride, dilation)` tuples, 0-based indices.
     """
-    schedule, current_stride, rate = [], 4, 1
+    index, nominal, unit_rates = [], [], []
     for block, num_units in enumerate(UNITS_PER_BLOCK[depth]):
         for unit in range(num_units):
+            index.append((block, unit))
             if style == "beta":
-                nominal = 2 if block < 3 and unit == num_units - 1 else 1
+                nominal.append(2 if block < 3 and unit == num_units - 1 else 1)
             else:
-                nominal = 2 if block > 0 and unit == 0 else 1
-            unit_rate = multi_grid[unit] if block == 3 else 1
-            if current_stride == output_stride and style == "keras":
-                rate *= nominal  # the stride precedes the 3x3 conv
-                schedule.append((block, unit, 1, rate * unit_rate))
-            elif current_stride == output_stride:
-                schedule.append((block, unit, 1, rate * unit_rate))
-                rate *= nominal  # the stride is on the 3x3 conv itself
-            else:
-                schedule.append((block, unit, nominal, unit_rate))
-                current_stride *= nominal
-    return schedule
+                nominal.append(2 if block > 0 and unit == 0 else 1)
+            unit_rates.append(multi_grid[unit] if block == 3 else 1)
+    effective = stack_blocks_dense(
+        nominal, unit_rates, output_stride, start_stride=4,
+        stride_before_dilated_conv=style == "keras")
+    return [(b, u, s, r) for (b, u), (s, r) in zip(index, effective)]
 
 
 def build_resnet(depth=50, style="beta", output_stride=32,

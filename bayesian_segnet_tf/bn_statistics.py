@@ -1,5 +1,7 @@
 """Re-estimates the batch-norm statistics after training (spec §2.4)."""
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -33,14 +35,16 @@ def recompute_bn_statistics(model, dataset, steps=None):
     """
     layers = [layer for layer in model._flatten_layers(include_self=False)
               if isinstance(layer, keras.layers.BatchNormalization)]
+    batch_moments = tf.function(
+        functools.partial(_batch_moments, model, layers),
+        reduce_retracing=True)
     sums = [[0.0, 0.0] for _ in layers]
     count = 0
     for batch in dataset:
         if steps is not None and count >= steps:
             break
         images = batch[0] if isinstance(batch, (tuple, list)) else batch
-        moments = _batch_moments(model, layers, tf.convert_to_tensor(
-            images, tf.float32))
+        moments = batch_moments(tf.convert_to_tensor(images, tf.float32))
         for total, (mean, variance) in zip(sums, moments):
             total[0] += mean.numpy().astype(np.float64)
             total[1] += variance.numpy().astype(np.float64)
@@ -53,7 +57,6 @@ def recompute_bn_statistics(model, dataset, steps=None):
     return count
 
 
-@tf.function(reduce_retracing=True)
 def _batch_moments(model, layers, images):
     """Per-BN-layer (mean, unbiased variance) of one dropout-off,
     batch-statistics forward pass."""

@@ -115,7 +115,7 @@ class MonteCarloSampler:
         if self.num_samples == 0:
             return _finalise(self._chunk(image), 1)
         shared = (image,) if self.prefix is None else tuple(
-            self._prefix(image))
+            tf.nest.flatten(self._prefix(image)))
         sums = None
         for start in range(0, self.num_samples, self.chunk_size):
             size = min(self.chunk_size, self.num_samples - start)
@@ -153,9 +153,10 @@ def _sample_sums(logits):
 
 def _finalise(sums, num_samples):
     sum_p, sum_p2, votes, sum_entropy = (
-        np.asarray(s, np.float64) for s in sums)
-    mean = sum_p / num_samples
-    variance = np.maximum(sum_p2 / num_samples - mean**2, 0.0)  # ddof 0
+        np.asarray(s, np.float32) for s in sums)
+    mean = sum_p / np.float32(num_samples)
+    # ddof 0; float32 like the sums, so one sample gives exactly 0.
+    variance = np.maximum(sum_p2 / np.float32(num_samples) - mean**2, 0.0)
     entropy = -np.sum(mean * np.log(np.maximum(mean, 1e-30)), -1)
     return {
         "probabilities": mean[None].astype(np.float32),

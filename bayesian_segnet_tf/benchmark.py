@@ -1,0 +1,82 @@
+"""Times full-network MC sampling against the fast path (for scripts/benchmark.py)."""
+
+import time
+
+import keras
+import numpy as np
+
+from bayesian_segnet_tf.inference import MonteCarloSampler
+from bayesian_segnet_tf.mc_graph import split_at_dropout
+from bayesian_segnet_tf.model import build_model
+
+
+def conv_multiply_adds(model):
+    """Multiply-adds of the Conv2D layers of a model with a fixed input size.
+
+    Args:
+        model: functional model whose Conv2D outputs have static H, W.
+
+    Returns:
+        int, `sum H_out * W_out * k_h * k_w * C_in * C_out` (batch 1).
+    """
+    total = 0
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            k_h, k_w, c_in, _ = layer.kernel.shape
+            total += h * w * k_h * k_w * c_in * c_out
+    return total
+
+
+def _best_seconds(fn, repeats):
+    fn()  # warm-up: traces the functions
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def benchmark_mc(arch="segnet", dropout="central", image_size=(360, 480),
+                 num_samples=50, chunk_size=10, repeats=2):
+    """Times `num_samples` MC samples of one image, full passes vs fast path.
+
+    Runs side by side in one process: float32 full passes (the paper's
+    method), the shared-prefix path in float32 and in mixed bfloat16. Each
+    figure is the best of `repeats` runs after a warm-up, so load from other
+    processes only makes figures worse.
+
+    Args:
+        arch, dropout: the `build_model` settings.
+        image_size: (H, W).
+        num_samples: T.
+        chunk_size: samples per batch.
+        repeats: timed runs per mode.
+
+    Returns:
+        dict: `seconds` per mode ("full_float32", "fast_float32",
+        "fast_bfloat16"), `speedup` of each mode over "full_float32",
+        `prefix_bound` (total / stochastic-suffix multiply-adds: the most
+        the shared prefix alone can gain), `multiply_adds` per pass.
+    """
+    model = build_model(arch=arch, dropout=dropout,
+                        input_shape=(*image_size, 3))
+    _, suffix, _ = split_at_dropout(model)
+    total = conv_multiply_adds(model)
+    image = np.random.default_rng(0).uniform(
+        0, 255, (1, *image_size, 3)).astype(np.float32)
+    modes = {"full_float32": (False, "float32"),
+             "fast_float32": (True, "float32"),
+             "fast_bfloat16": (True, "bfloat16")}
+    seconds = {}
+    for name, (shared, dtype) in modes.items():
+        sampler = MonteCarloSampler(model, num_samples, chunk_size, shared,
+                                    dtype)
+        seconds[name] = _best_seconds(lambda: sampler(image), repeats)
+    return {
+        "seconds": seconds,
+        "speedup": {k: seconds["full_float32"] / v for k, v in seconds.items()},
+        "prefix_bound": total / conv_multiply_adds(suffix),
+        "multiply_adds": total,
+    }

@@ -34,6 +34,7 @@ import tensorflow as tf
 from seg_common.layers import batch_norm
 from seg_common.layers.padding import fixed_padding
 
+from encnet_tf.config import resolve_config
 from encnet_tf.layers import FeaturemapAttention, SmoothingDropEncoding
 
 # variant -> (num_codes K, width d of the first stage)
@@ -106,7 +107,8 @@ def build_cifar_model(config=None, **overrides):
         (B, num_classes)}; CIFAR mean/std normalisation inside.
 
     Raises:
-        TypeError: unknown override. ValueError: bad value (e.g. variant).
+        TypeError: `config` not a `CifarConfig` or unknown override.
+        ValueError: bad value (e.g. variant).
 
     Example:
     >>> model = build_cifar_model(variant="16k64d")
@@ -115,13 +117,7 @@ def build_cifar_model(config=None, **overrides):
 
     Reference: https://arxiv.org/abs/1803.08904 (section 3.5, Table 6)
     """
-    config = config or CifarConfig()
-    fields = {f.name for f in dataclasses.fields(config)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise TypeError(f"Unknown CifarConfig field(s) {unknown}; allowed: "
-                        f"{sorted(fields)}.")
-    config = dataclasses.replace(config, **overrides)
+    config = resolve_config(CifarConfig, config, overrides)
     num_codes, width = CIFAR_VARIANTS[config.variant]
     images = keras.Input(config.input_shape, name="images")
     x = keras.layers.Normalization(

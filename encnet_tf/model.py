@@ -1,36 +1,14 @@
 """EncNet: dilated ResNet + Context Encoding Module + SE-loss heads."""
 
-import dataclasses
-
 import keras
 
 from seg_common.layers import ConvBNAct
 
 from encnet_tf.backbone import build_backbone
-from encnet_tf.config import Config
+from encnet_tf.config import Config, resolve_config
 from encnet_tf.layers import (
     BilinearResizeLike, ContextEncoding, FeaturemapAttention,
     image_normalization)
-
-
-def resolve_config(config=None, **overrides):
-    """`config` (default `Config()`) with `overrides` applied.
-
-    Raises:
-        TypeError: `config` is not a `Config`, or an override is not a
-            `Config` field (names it).
-    """
-    config = Config() if config is None else config
-    if not isinstance(config, Config):
-        raise TypeError(f"`config` must be an encnet_tf.Config, got "
-                        f"{config!r}; pass fields as keywords "
-                        "(num_classes=59, ...).")
-    fields = {f.name for f in dataclasses.fields(config)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise TypeError(f"Unknown Config field(s) {unknown}; allowed: "
-                        f"{sorted(fields)}.")
-    return dataclasses.replace(config, **overrides)
 
 
 def build_model(config=None, **overrides):
@@ -66,7 +44,7 @@ def build_model(config=None, **overrides):
 
     Reference: https://arxiv.org/abs/1803.08904
     """
-    config = resolve_config(config, **overrides)
+    config = resolve_config(Config, config, overrides)
     images = keras.Input(config.input_shape, name="images")
     features = build_backbone(config)(image_normalization()(images))
     x = _conv(config, 3, "head_conv5")(features["c4"])

@@ -91,6 +91,8 @@ def test_bad_arguments():
         encnet_tf.build_cifar_model(variant="8k32d")
     with pytest.raises(TypeError, match="num_code"):
         encnet_tf.build_cifar_model(num_code=3)
+    with pytest.raises(TypeError, match="must be a CifarConfig"):
+        encnet_tf.build_cifar_model("16k64d")
     loss_fn = encnet_tf.build_cifar_loss(CIFAR_PRESETS["tiny"])
     with pytest.raises(ValueError, match="num_classes is 10"):
         loss_fn(tf.constant([1]), {"logits": tf.zeros((1, 100))})

@@ -31,6 +31,25 @@ def test_parameter_count_matches_spec(preset, backbone):
 
 
 @pytest.mark.large
+def test_backbone_is_the_dilated_resnet_50s_of_spec_1_1():
+    """Deep 3x3 stem 64-64-128; stride on the 3x3 conv of unit 1 of stage 2;
+    stage 3 dilation 2 (unit 1: 1), stage 4 dilation 4 (unit 1: 2); BN 0.9 /
+    1e-5."""
+    model = encnet_tf.build_model(encnet_tf.PRESETS["pascal_context"])
+    backbone = model.get_layer("resnet_50_s")
+    convs = {l.name: l for l in backbone.layers
+             if getattr(l, "kernel_size", None) == 3}
+    assert [convs[f"conv1_{i}"].filters for i in (1, 2, 3)] == [64, 64, 128]
+    assert convs["conv1_1"].strides == 2
+    assert convs["block2_unit_1_conv2"].strides == 2
+    rates = {block: [convs[f"block{block}_unit_{u}_conv2"].dilation_rate
+                     for u in range(1, n + 1)]
+             for block, n in ((3, 6), (4, 3))}
+    assert rates == {3: [1, 2, 2, 2, 2, 2], 4: [2, 4, 4]}
+    assert (convs["conv1_1"].momentum, convs["conv1_1"].epsilon) == (0.9, 1e-5)
+
+
+@pytest.mark.large
 def test_resnet_50_forward_at_the_paper_crop():
     """480x480 in, 60x60 features (OS8), logits back at 480x480."""
     model = encnet_tf.build_model(encnet_tf.PRESETS["pascal_context"])

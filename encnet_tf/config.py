@@ -56,7 +56,7 @@ class Config:
     num_classes: int = 59                  # PASCAL-Context, background ignored
     input_shape: tuple = (None, None, 3)
     backbone: str = "resnet_50"            # paper: ResNet-50 / ResNet-101
-    backbone_weights: str = None           # a converted resnet50s .weights.h5
+    backbone_weights: str | None = None    # a converted resnet50s .weights.h5
     head_channels: int = 512               # paper/ref: conv5 2048 -> 512
     encoding: bool = True                  # paper: Context Encoding Module
     num_codes: int = 32                    # paper: K = 32

@@ -1,0 +1,152 @@
+"""Benchmark one model on this machine: cost, speed against the measured peak, memory.
+
+Prints a table and writes JSON. Measured side by side in one process:
+the machine's fp32/bf16 matmul and conv peaks; the model's parameters and
+multiply-adds (TF profiler on the frozen graph); inference images/s at each
+batch size and precision, as a fraction of the peak; bf16/fp32 prediction
+agreement; training-step images/s; peak memory; optionally the input
+pipeline's images/s and, for Bayesian SegNet, 50-sample MC timings.
+
+Examples:
+  python scripts/benchmark.py --model=deeplabv3plus --preset=xception_65_voc \
+      --image_size=513,513
+  python scripts/benchmark.py --model=bayesian_segnet --preset=segnet \
+      --image_size=360,480 --mc_samples=50 --pipeline_data_dir=/tmp/camvid_records
+"""
+
+import json
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+import _common  # noqa: F401  (quiet TF start-up)
+import _registry
+import keras
+import numpy as np
+
+from seg_common import benchmarking
+from seg_common import profiling
+from seg_common.data import build_dataset
+from seg_common.data import measure_throughput
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("model", None, sorted(_registry.MODELS), "Model to measure.")
+flags.DEFINE_string("preset", None, "Preset of the model's PRESETS.")
+flags.DEFINE_list("image_size", ["513", "513"], "Input height,width.")
+flags.DEFINE_list("batch_sizes", ["1", "8"], "Inference batch sizes.")
+flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"],
+                  "Dtype policies measured side by side.")
+flags.DEFINE_bool("jit_compile", False, "Compile the timed functions with XLA.")
+flags.DEFINE_integer("train_batch_size", 2, "Batch of the timed training step "
+                     "(0 skips training).")
+flags.DEFINE_integer("repeats", 3, "Timed runs per figure (the best is kept).")
+flags.DEFINE_integer("mc_samples", 0, "Bayesian SegNet: time this many MC "
+                     "samples, full passes vs the fast path (0 skips).")
+flags.DEFINE_string("pipeline_data_dir", None, "TFRecords: also time the "
+                    "training input pipeline at --image_size.")
+flags.DEFINE_string("output_json", None, "Write the figures here.")
+flags.mark_flags_as_required(["model", "preset"])
+
+
+def _build(package, precision):
+    keras.mixed_precision.set_dtype_policy(precision)
+    try:
+        return package.build_model(package.PRESETS[FLAGS.preset])
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def _agreement(reference, model, size):
+    images = np.random.default_rng(0).uniform(0, 255, (2, *size, 3))
+    images = images.astype(np.float32)
+    want = np.argmax(np.asarray(reference(images)["logits"], np.float32), -1)
+    got = np.argmax(np.asarray(model(images)["logits"], np.float32), -1)
+    return float(np.mean(want == got))
+
+
+def _precision_figures(package, reference, precision, size, macs, peaks):
+    model = reference if precision == "float32" else _build(package, precision)
+    if model is not reference:
+        model.set_weights(reference.get_weights())
+    figures = {"agreement_with_float32": _agreement(reference, model, size)}
+    peak = peaks["bf16_matmul" if "bfloat16" in precision else "fp32_matmul"]
+    for batch in (int(b) for b in FLAGS.batch_sizes):
+        ips = benchmarking.inference_throughput(
+            model, size, batch, FLAGS.repeats, FLAGS.jit_compile)
+        figures[f"inference_images_per_s_batch{batch}"] = ips
+        figures[f"fraction_of_peak_batch{batch}"] = 2 * macs * ips / peak
+    if FLAGS.train_batch_size:
+        config = package.PRESETS[FLAGS.preset]
+        figures["training_images_per_s"] = benchmarking.training_throughput(
+            model, package.build_loss(config), size, FLAGS.train_batch_size,
+            config.num_classes, FLAGS.repeats, FLAGS.jit_compile)
+    return figures
+
+
+def _machine_peaks():
+    logging.info("Measuring the machine's matmul and conv peaks ...")
+    return {"fp32_matmul": benchmarking.matmul_peak("float32"),
+            "bf16_matmul": benchmarking.matmul_peak("bfloat16"),
+            "fp32_conv": benchmarking.conv_peak("float32"),
+            "bf16_conv": benchmarking.conv_peak("bfloat16")}
+
+
+def _pipeline_figure(size):
+    dataset = build_dataset(FLAGS.pipeline_data_dir, split="train",
+                            batch_size=8, crop_size=size, training=True,
+                            cache=True)
+    return measure_throughput(dataset, num_batches=60, warmup_batches=60)
+
+
+def _print_table(result):
+    print(f"\n{FLAGS.model} / {FLAGS.preset} at {result['image_size']}")
+    print(f"  parameters: {result['parameters']['trainable']:,} trainable, "
+          f"{result['parameters']['non_trainable']:,} non-trainable")
+    print(f"  multiply-adds: {result['multiply_adds'] / 1e9:.2f} B per image")
+    for name, value in result["machine_peak_flops"].items():
+        print(f"  machine peak {name}: {value / 1e9:.1f} GFLOP/s")
+    for precision, figures in result["precisions"].items():
+        for name, value in figures.items():
+            print(f"  {precision:>15} {name}: {value:.3f}")
+    for name, value in result.get("extra", {}).items():
+        print(f"  {name}: {json.dumps(value)}")
+    print(f"  peak memory: {result['peak_memory_gib']:.2f} GiB")
+
+
+def main(argv):
+    del argv
+    package = _registry.get_package(FLAGS.model)
+    size = tuple(int(s) for s in FLAGS.image_size)
+    peaks = _machine_peaks()
+    reference = _build(package, "float32")
+    trainable, non_trainable = benchmarking.count_parameters(reference)
+    macs = profiling.multiply_adds(reference, (1, *size, 3))
+    result = {"model": FLAGS.model, "preset": FLAGS.preset,
+              "image_size": size, "command": " ".join(sys.argv),
+              "parameters": {"trainable": trainable,
+                             "non_trainable": non_trainable},
+              "multiply_adds": macs, "machine_peak_flops": peaks,
+              "precisions": {}, "extra": {}}
+    for precision in FLAGS.precisions:
+        logging.info("Timing %s ...", precision)
+        result["precisions"][precision] = _precision_figures(
+            package, reference, precision, size, macs, peaks)
+    if FLAGS.mc_samples:
+        from bayesian_segnet_tf import benchmark as mc_benchmark
+        config = package.PRESETS[FLAGS.preset]
+        result["extra"]["mc_dropout"] = mc_benchmark.benchmark_mc(
+            arch=config.arch, dropout=config.dropout, image_size=size,
+            num_samples=FLAGS.mc_samples, repeats=1)
+    if FLAGS.pipeline_data_dir:
+        result["extra"]["input_pipeline"] = _pipeline_figure(size)
+    result["peak_memory_gib"] = benchmarking.peak_rss_gib()
+    _print_table(result)
+    if FLAGS.output_json:
+        with open(FLAGS.output_json, "w") as f:
+            json.dump(result, f, indent=2, default=float)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,150 @@
+"""Timing helpers for `scripts/benchmark.py`: machine peaks, model throughput, memory.
+
+Every figure is a measurement on the running machine: best of `repeats` timed
+runs after warm-up, so other load on the machine only makes figures worse.
+"""
+
+import resource
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def best_time(fn, repeats=5, warmup=1):
+    """Returns the best wall time in seconds of `fn()` over `repeats` runs.
+
+    `fn` must block until its work is done (return numpy or call `.numpy()`).
+    """
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_peak(dtype="float32", size=2048, repeats=5):
+    """Measured dense matmul throughput in FLOP/s (2 flops per multiply-add).
+
+    Args:
+        dtype: "float32" or "bfloat16".
+        size: square matrix size.
+        repeats: timed repetitions.
+
+    Returns:
+        float FLOP/s.
+    """
+    a = tf.random.normal((size, size), dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    inner = 8
+
+    @tf.function(jit_compile=False)
+    def run(x):
+        y = x
+        for _ in range(inner):
+            y = tf.matmul(y, x) * tf.cast(1.0 / size, dtype)
+        return tf.reduce_sum(tf.cast(y, tf.float32))
+
+    seconds = best_time(lambda: run(a).numpy(), repeats)
+    return 2.0 * size ** 3 * inner / seconds
+
+
+def conv_peak(dtype="float32", size=64, channels=256, batch=4, repeats=5):
+    """Measured 3x3 convolution throughput in FLOP/s, NHWC.
+
+    Args:
+        dtype: "float32" or "bfloat16".
+        size: spatial size of the square feature map.
+        channels: input = output channels.
+        batch: batch size.
+        repeats: timed repetitions.
+
+    Returns:
+        float FLOP/s.
+    """
+    x = tf.cast(tf.random.normal((batch, size, size, channels)), dtype)
+    k = tf.cast(tf.random.normal((3, 3, channels, channels)) * 0.02, dtype)
+    inner = 4
+
+    @tf.function
+    def run(x):
+        y = x
+        for _ in range(inner):
+            y = tf.nn.conv2d(y, k, 1, "SAME")
+        return tf.reduce_sum(tf.cast(y, tf.float32))
+
+    seconds = best_time(lambda: run(x).numpy(), repeats)
+    macs = batch * size * size * channels * channels * 9 * inner
+    return 2.0 * macs / seconds
+
+
+def inference_throughput(model, image_size, batch_size, repeats=3,
+                         jit_compile=False):
+    """Images per second of `model(x, training=False)` on random 0..255 images.
+
+    Args:
+        model: a Keras model taking (B, H, W, 3) float images.
+        image_size: (H, W).
+        batch_size: B.
+        repeats: timed repetitions (best is kept).
+        jit_compile: compile the forward pass with XLA.
+
+    Returns:
+        float images per second.
+    """
+    images = tf.random.uniform((batch_size, *image_size, 3), 0, 255)
+
+    @tf.function(jit_compile=jit_compile)
+    def forward(x):
+        outputs = model(x, training=False)
+        return tf.reduce_sum(tf.cast(outputs["logits"], tf.float32))
+
+    return batch_size / best_time(lambda: forward(images).numpy(), repeats)
+
+
+def training_throughput(model, loss_fn, image_size, batch_size, num_classes,
+                        repeats=3, jit_compile=False):
+    """Images per second of one SGD training step (forward, backward, update).
+
+    Args:
+        model: a Keras model returning a dict with "logits".
+        loss_fn: the package's loss, `loss_fn(labels, outputs)["loss"]`.
+        image_size: (H, W).
+        batch_size: B.
+        num_classes: for the random labels.
+        repeats: timed repetitions (best is kept).
+        jit_compile: compile the step with XLA.
+
+    Returns:
+        float images per second.
+    """
+    images = tf.random.uniform((batch_size, *image_size, 3), 0, 255)
+    labels = tf.random.uniform((batch_size, *image_size), 0, num_classes,
+                               tf.int32)
+    optimizer = keras.optimizers.SGD(1e-6, momentum=0.9)
+
+    @tf.function(jit_compile=jit_compile)
+    def step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(labels, model(images, training=True))["loss"]
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    return batch_size / best_time(lambda: step().numpy(), repeats)
+
+
+def peak_rss_gib():
+    """The process's peak resident memory so far, in GiB (Linux ru_maxrss is KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+
+
+def count_parameters(model):
+    """(trainable, non-trainable) parameter counts."""
+    def total(variables):
+        return int(sum(np.prod(v.shape) for v in variables))
+    return total(model.trainable_variables), total(model.non_trainable_variables)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import encnet_tf
+from seg_common import profiling
 
 # Spec 1.6 (trainable parameters incl. BN gamma/beta), millions.
 SPEC_PARAMS = {
@@ -59,6 +60,15 @@ def test_resnet_50_forward_at_the_paper_crop():
     assert tuple(out["se_logits_stage4"].shape) == (1, 59)
     assert tuple(out["se_logits_stage3"].shape) == (1, 59)
     assert np.all(np.isfinite(np.asarray(out["logits"])))
+
+
+@pytest.mark.large
+def test_multiply_adds_match_spec_at_480():
+    """Spec 1.6: project default EncNet-50, 130.0 GMAC (conv and dense)."""
+    model = encnet_tf.build_model(encnet_tf.PRESETS["pascal_context"])
+    gmac = profiling.multiply_adds(model, (1, 480, 480, 3), conv_only=True)
+    print(f"EncNet-50 at 480x480: {gmac / 1e9:.2f} GMAC (spec 130.0)")
+    assert abs(gmac / 1e9 - 130.0) / 130.0 < 0.02
 
 
 @pytest.mark.large

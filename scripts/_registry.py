@@ -1,6 +1,7 @@
 """The one explicit map from --model names to model packages, and the few
 model-specific inference hooks the scripts need."""
 
+import numpy as np
 import tensorflow as tf
 
 import bayesian_segnet_tf
@@ -54,7 +55,7 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
             probabilities = predict_multiscale(model, images, scales=scales,
                                                flip=flip)
             return {"probabilities": probabilities,
-                    "labels": probabilities.numpy().argmax(-1)}
+                    "labels": np.asarray(probabilities).argmax(-1)}
         return {"multi_scale": multi_scale}
     return {"single_scale": evaluation.softmax_predictor(model)}
 

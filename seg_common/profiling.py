@@ -19,7 +19,7 @@ def frozen_graph(model, input_shape):
     Returns:
         A `tf.Graph`.
     """
-    function = tf.function(lambda x: model(x, training=False))
+    function = tf.function(lambda x: model(x, training=False), autograph=False)
     concrete = function.get_concrete_function(
         tf.TensorSpec(input_shape, tf.float32))
     return convert_to_constants.convert_variables_to_constants_v2(

@@ -63,8 +63,17 @@ BLOCKS = {
          Block("entry_flow_block4", (728,) * 3, "conv", 1, 1),
          Block("entry_flow_block5", (728,) * 3, "conv", 1, 2),
          _MIDDLE) + _EXIT,
+    # Not in the paper: the Xception-65 layout with 1 middle unit and 16-64
+    # channels, for tests and CPU demos (a few seconds of training).
+    "tiny": (Block("entry_flow_block1", (16,) * 3, "conv", 1, 2),
+             Block("entry_flow_block2", (24,) * 3, "conv", 1, 2),
+             Block("entry_flow_block3", (32,) * 3, "conv", 1, 2),
+             Block("middle_flow_block1", (32,) * 3, "sum", 1, 1),
+             Block("exit_flow_block1", (32, 48, 48), "conv", 1, 2),
+             Block("exit_flow_block2", (64,) * 3, "none", 1, 1)),
 }
-LOW_LEVEL_BLOCK = {65: "entry_flow_block2", 71: "entry_flow_block3"}
+LOW_LEVEL_BLOCK = {65: "entry_flow_block2", 71: "entry_flow_block3",
+                   "tiny": "entry_flow_block2"}
 OUTPUT_STRIDES = (8, 16, 32)
 SEPARABLE_ORDERS = ("released", "paper")
 _INIT = {"class_name": "TruncatedNormal", "config": {"stddev": 0.09}}
@@ -128,7 +137,8 @@ def build_xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
     """Builds the modified aligned Xception feature extractor.
 
     Args:
-        depth: 65 or 71.
+        depth: 65, 71 or `"tiny"` (not in the paper: 1 middle unit, 8-64
+            channels, for tests).
         output_stride: 8, 16 or 32.
         multi_grid: rate multipliers of the 3 convs of `exit_flow/block2`
             (spec default (1, 1, 1)).
@@ -148,8 +158,9 @@ def build_xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
     _check_args(depth, output_stride, multi_grid, separable_order)
     conv = dict(momentum=momentum, epsilon=epsilon, kernel_initializer=_INIT)
     inputs = keras.Input(input_shape, name="images")
-    x = ConvBNAct(32, 3, strides=2, name="entry_flow_conv1_1", **conv)(inputs)
-    x = ConvBNAct(64, 3, name="entry_flow_conv1_2", **conv)(x)
+    stem = (8, 16) if depth == "tiny" else (32, 64)
+    x = ConvBNAct(stem[0], 3, strides=2, name="entry_flow_conv1_1", **conv)(inputs)
+    x = ConvBNAct(stem[1], 3, name="entry_flow_conv1_2", **conv)(x)
     features = {"stem": x}
     units = [(block, u) for block in BLOCKS[depth]
              for u in range(block.num_units)]

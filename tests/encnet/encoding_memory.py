@@ -6,13 +6,12 @@ Run: `python -m tests.encnet.encoding_memory [batch] [num_pixels] [depth] [num_c
 Prints two figures for forward + backward of `ContextEncoding` (Encoding,
 BN over K, ReLU, sum) in training mode, w.r.t. the input and the variables:
 - the largest tensor of the traced graph (forward and gradient ops);
-- the process peak-RSS growth while running the step, over the resident
-  size before it (inputs already allocated and the graph traced, so
-  neither is counted).
+- the process peak-RSS growth while running the step: `VmHWM` after it
+  (reset just before) minus `VmRSS` before it, with the inputs allocated
+  and the graph traced, so neither is counted; ops run one at a time.
 The naive (B, N, K, D) residual tensor alone would be B*N*K*D*4 bytes.
 """
 
-import resource
 import sys
 
 import numpy as np
@@ -20,16 +19,21 @@ import tensorflow as tf
 
 from encnet_tf.layers import ContextEncoding
 
-MIB = 2.0 ** 20
+
+def _status_mib(key):
+    """A `/proc/self/status` memory figure (VmRSS, VmHWM) in MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+    raise KeyError(key)
 
 
-def _rss_mib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / MIB
-
-
-def _peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _reset_peak_rss():
+    """Resets VmHWM to the current RSS (Linux >= 4.0). `getrusage`'s
+    ru_maxrss is not usable: it keeps the parent's peak across fork + exec."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def measure(batch=16, num_pixels=3600, depth=512, num_codes=32):
@@ -50,18 +54,22 @@ def measure(batch=16, num_pixels=3600, depth=512, num_codes=32):
                   for op in graph.get_operations() for t in op.outputs
                   if t.shape.is_fully_defined())
     x = tf.random.normal((batch, num_pixels, depth))
-    before = _rss_mib()
+    _reset_peak_rss()
+    before = _status_mib("VmRSS")
     for grad in step(x):
         grad.numpy()
     return {
-        "input": batch * num_pixels * depth * 4 / MIB,
-        "naive_residual": batch * num_pixels * num_codes * depth * 4 / MIB,
-        "largest_graph_tensor": largest / MIB,
-        "peak_rss_growth": _peak_rss_mib() - before,
+        "input": batch * num_pixels * depth * 4 / 2 ** 20,
+        "naive_residual": batch * num_pixels * num_codes * depth * 4 / 2 ** 20,
+        "largest_graph_tensor": largest / 2 ** 20,
+        "peak_rss_growth": _status_mib("VmHWM") - before,
     }
 
 
 def main(argv):
+    # Sequential op execution: the peak then does not depend on how the
+    # scheduler happens to overlap the backward ops.
+    tf.config.threading.set_inter_op_parallelism_threads(1)
     figures = measure(*(int(a) for a in argv[1:]))
     for key, value in figures.items():
         print(f"{key}: {value:.1f} MiB")

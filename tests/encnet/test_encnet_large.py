@@ -94,5 +94,5 @@ def test_encoding_memory_at_batch_16_crop_480():
     assert figures["naive_residual"] == 3600.0
     # No graph tensor is larger than the (B, N, D) input itself.
     assert figures["largest_graph_tensor"] <= figures["input"]
-    # Measured 600-930 MiB (the spread is thread scheduling of the backward).
-    assert figures["peak_rss_growth"] < 0.4 * figures["naive_residual"]
+    # Measured ~600 MiB: input gradient, saved activations, allocator slack.
+    assert figures["peak_rss_growth"] < 0.25 * figures["naive_residual"]

@@ -28,24 +28,15 @@ def conv_multiply_adds(model):
     return total
 
 
-def _best_seconds(fn, repeats):
-    fn()  # warm-up: traces the functions
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def benchmark_mc(arch="segnet", dropout="central", image_size=(360, 480),
-                 num_samples=50, chunk_size=10, repeats=2):
+                 num_samples=50, chunk_size=10, repeats=3):
     """Times `num_samples` MC samples of one image, full passes vs fast path.
 
     Runs side by side in one process: float32 full passes (the paper's
-    method), the shared-prefix path in float32 and in mixed bfloat16. Each
-    figure is the best of `repeats` runs after a warm-up, so load from other
-    processes only makes figures worse.
+    method), the shared-prefix path in float32 and in mixed bfloat16. The
+    modes are interleaved and each figure is the best of `repeats` runs
+    (the first run of each includes tracing, so use repeats >= 2); load from
+    other processes only makes figures worse.
 
     Args:
         arch, dropout: the `build_model` settings.
@@ -69,11 +60,15 @@ def benchmark_mc(arch="segnet", dropout="central", image_size=(360, 480),
     modes = {"full_float32": (False, "float32"),
              "fast_float32": (True, "float32"),
              "fast_bfloat16": (True, "bfloat16")}
-    seconds = {}
-    for name, (shared, dtype) in modes.items():
-        sampler = MonteCarloSampler(model, num_samples, chunk_size, shared,
-                                    dtype)
-        seconds[name] = _best_seconds(lambda: sampler(image), repeats)
+    samplers = {name: MonteCarloSampler(model, num_samples, chunk_size,
+                                        shared, dtype)
+                for name, (shared, dtype) in modes.items()}
+    seconds = {name: float("inf") for name in modes}
+    for _ in range(repeats):  # interleaved, so load drifts hit every mode
+        for name, sampler in samplers.items():
+            start = time.perf_counter()
+            sampler(image)
+            seconds[name] = min(seconds[name], time.perf_counter() - start)
     return {
         "seconds": seconds,
         "speedup": {k: seconds["full_float32"] / v for k, v in seconds.items()},

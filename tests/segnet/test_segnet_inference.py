@@ -32,7 +32,7 @@ def test_shared_prefix_equals_full_passes_with_the_same_masks(arch, dropout):
     keras.utils.set_random_seed(2)
     model = build_model(arch=arch, dropout=dropout, width_multiplier=0.125,
                         num_classes=5)
-    images = _images()
+    images = _images(size=(24, 33))
     recompute_bn_statistics(model, [images])
     # Same seed -> the same dropout masks in both paths (2 images: the tiled
     # pooling indices must be re-based per copy, 3 chunks incl. a short one).

@@ -6,6 +6,7 @@ import pytest
 from bayesian_segnet_tf import build_model
 from bayesian_segnet_tf.benchmark import conv_multiply_adds
 from bayesian_segnet_tf.mc_graph import split_at_dropout
+from seg_common.profiling import multiply_adds
 
 pytestmark = pytest.mark.large
 
@@ -26,6 +27,8 @@ def test_multiply_adds_at_360x480(arch, paper_gmacs):
     model = build_model(arch=arch, input_shape=(360, 480, 3))
     assert conv_multiply_adds(model) / 1e9 == pytest.approx(paper_gmacs,
                                                             abs=0.05)
+    profiled = multiply_adds(model, (1, 360, 480, 3), conv_only=True)
+    assert profiled / 1e9 == pytest.approx(paper_gmacs, abs=0.05)
 
 
 def _macs(layers, kernel):

@@ -132,3 +132,16 @@ def test_segnet_basic_trainable_parameters():
 def test_dropout_variant_names_are_the_documented_ones():
     assert DROPOUT_VARIANTS == ("none", "encoder", "decoder", "encoder_decoder",
                                 "center", "central", "classifier")
+
+
+def test_segnet_keras_file_round_trip(tmp_path, rng):
+    model = build_model(arch="segnet", **TINY)
+    path = tmp_path / "segnet.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    x = rng.uniform(0, 255, (1, 23, 30, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x)["logits"]),
+                               np.asarray(model(x)["logits"]), rtol=1e-5,
+                               atol=1e-4)
+    assert {l.name for l in loaded.layers if isinstance(l, MCDropout)} == set(
+        CENTRAL["segnet"])

@@ -1,0 +1,47 @@
+"""Multi-scale + flip evaluation (seg_common.inference) on the tiny EncNet."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import encnet_tf
+from seg_common.inference import predict_multiscale
+from tests.encnet import oracles
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(0)
+    return encnet_tf.build_model(encnet_tf.PRESETS["tiny"])
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _oracle(model, images, scales):
+    """Mean over scales and flips of softmax(logits resized back), NumPy resizes."""
+    _, h, w, _ = images.shape
+    total = 0.0
+    for scale in scales:
+        size = (int((h - 1) * scale + 1), int((w - 1) * scale + 1))
+        scaled = oracles.resize_bilinear_align_corners(images, *size)
+        for flip in (False, True):
+            x = scaled[:, :, ::-1] if flip else scaled
+            logits = np.asarray(model(x.astype(np.float32), training=False)
+                                ["logits"], np.float64)
+            probs = _softmax(oracles.resize_bilinear_align_corners(logits, h, w))
+            total = total + (probs[:, :, ::-1] if flip else probs)
+    return total / (2 * len(scales))
+
+
+def test_multiscale_flip_matches_the_oracle(model):
+    images = np.random.default_rng(0).uniform(0, 255, (2, 33, 47, 3))
+    scales = (0.5, 1.0, 1.5)
+    got = np.asarray(predict_multiscale(model, images.astype(np.float32),
+                                        scales=scales, flip=True))
+    assert got.shape == (2, 33, 47, encnet_tf.PRESETS["tiny"].num_classes)
+    np.testing.assert_allclose(got.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(got, _oracle(model, images, scales), atol=1e-4)

@@ -17,7 +17,8 @@ def _ceil(d, s):
     return -(-d // s)
 
 
-@pytest.fixture(scope="module", params=["beta", "s", "keras"])
+@pytest.fixture(scope="module", params=[
+    "beta", "s", pytest.param("keras", marks=pytest.mark.large)])
 def nets(request):
     """One depth-50 backbone per output stride, sharing the weights of OS32."""
     style = request.param

@@ -34,9 +34,9 @@ def benchmark_mc(arch="segnet", dropout="central", image_size=(360, 480),
 
     Runs side by side in one process: float32 full passes (the paper's
     method), the shared-prefix path in float32 and in mixed bfloat16. The
-    modes are interleaved and each figure is the best of `repeats` runs
-    (the first run of each includes tracing, so use repeats >= 2); load from
-    other processes only makes figures worse.
+    modes are traced first (one sample each), then interleaved, and each
+    figure is the best of `repeats` runs; load from other processes only
+    makes figures worse.
 
     Args:
         arch, dropout: the `build_model` settings.
@@ -63,6 +63,8 @@ def benchmark_mc(arch="segnet", dropout="central", image_size=(360, 480),
     samplers = {name: MonteCarloSampler(model, num_samples, chunk_size,
                                         shared, dtype)
                 for name, (shared, dtype) in modes.items()}
+    for sampler in samplers.values():
+        sampler.warm_up(image)  # traces: one sample
     seconds = {name: float("inf") for name in modes}
     for _ in range(repeats):  # interleaved, so load drifts hit every mode
         for name, sampler in samplers.items():

@@ -110,12 +110,23 @@ class MonteCarloSampler:
         for layer, state in zip(self.dropout_layers, states):
             layer.seed_generator.state.assign(np.array([state, 0], np.int64))
 
+    def warm_up(self, images):
+        """Traces the sampling functions by running one sample of one image."""
+        image = tf.convert_to_tensor(images, tf.float32)[:1]
+        if self.num_samples == 0:
+            self._chunk(image)
+        else:
+            self._chunk(self._shared(image), tf.constant(1))
+
+    def _shared(self, image):
+        return (image,) if self.prefix is None else tuple(
+            tf.nest.flatten(self._prefix(image)))
+
     def _predict_one(self, image):
         """(1, H, W, 3) -> dict of (1, H, W[, C]) NumPy arrays."""
         if self.num_samples == 0:
             return _finalise(self._chunk(image), 1)
-        shared = (image,) if self.prefix is None else tuple(
-            tf.nest.flatten(self._prefix(image)))
+        shared = self._shared(image)
         sums = None
         for start in range(0, self.num_samples, self.chunk_size):
             size = min(self.chunk_size, self.num_samples - start)

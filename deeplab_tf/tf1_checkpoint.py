@@ -1,0 +1,144 @@
+"""Loading official TF1 DeepLab checkpoints (`research/deeplab`, slim) into `build_model`.
+
+Every Keras variable has one TF1 name, derived from the layer names (which
+are the TF1 scopes with `/` -> `_`):
+
+| Keras | TF1 |
+|---|---|
+| backbone `xception_65` / `_71` | scope `xception_65` / `_71` |
+| backbone `resnet_50` / `_101`, `resnet_stem="beta"` | scope `resnet_v1_50` / `_101` |
+| `entry_flow_block1_unit_1_separable_conv1` | `entry_flow/block1/unit_1/xception_module/separable_conv1` |
+| `block1_unit_1_conv1` | `block1/unit_1/bottleneck_v1/conv1` |
+| `decoder_feature_projection0`, `decoder_conv0` | `decoder/feature_projection0`, `decoder/decoder_conv0` (regular: `decoder/decoder_conv0/decoder_conv0_1`) |
+| `logits_semantic` | `logits/semantic` |
+| `ConvBNAct` conv kernel / BN | `<scope>/weights`, `<scope>/BatchNorm/{gamma,beta,moving_mean,moving_variance}` |
+| `AtrousSeparableConv2D` | `<scope>_depthwise/depthwise_weights` (+ `/BatchNorm/*`), `<scope>_pointwise/weights` (+ `/BatchNorm/*`) |
+
+Reference: https://github.com/tensorflow/models/tree/master/research/deeplab
+"""
+
+import re
+
+import keras
+import tensorflow as tf
+
+from seg_common.layers import AtrousSeparableConv2D, ConvBNAct
+
+BACKBONE_SCOPES = {"xception_65": "xception_65", "xception_71": "xception_71",
+                   "resnet_50": "resnet_v1_50", "resnet_101": "resnet_v1_101",
+                   "xception_tiny": "xception_tiny"}   # tiny: same rules, tests
+_RULES = (
+    (r"^(entry_flow|middle_flow|exit_flow)_(block\d+)_(unit_\d+)_(.+)$",
+     r"\1/\2/\3/xception_module/\4"),
+    (r"^entry_flow_(conv1_\d)$", r"entry_flow/\1"),
+    (r"^(block\d)_(unit_\d+)_(.+)$", r"\1/\2/bottleneck_v1/\3"),
+    (r"^decoder_(feature_projection\d)$", r"decoder/\1"),
+    (r"^logits_semantic$", "logits/semantic"),
+)
+# Checkpoint entries that hold training state, not weights.
+TRAINING_STATE = re.compile(r"(global_step|/Momentum$|ExponentialMovingAverage"
+                            r"|/Adam(_1)?$|^beta[12]_power)")
+_BN = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+def _scope(layer_name, separable):
+    match = re.match(r"^decoder_conv(\d)$", layer_name)
+    if match:
+        i = int(match.group(1))
+        return (f"decoder/decoder_conv{i}" if separable
+                else f"decoder/decoder_conv0/decoder_conv0_{i + 1}")
+    for pattern, replacement in _RULES:
+        if re.match(pattern, layer_name):
+            return re.sub(pattern, replacement, layer_name)
+    return layer_name
+
+
+def _layer_variables(layer, scope):
+    if isinstance(layer, ConvBNAct):
+        pairs = [(f"{scope}/weights", layer.conv.kernel)]
+        if layer.bn is None:
+            return pairs + [(f"{scope}/biases", layer.conv.bias)]
+        return pairs + [(f"{scope}/BatchNorm/{n}", getattr(layer.bn, n))
+                        for n in _BN]
+    if isinstance(layer, AtrousSeparableConv2D):
+        return ([(f"{scope}_depthwise/depthwise_weights",
+                  layer.depthwise.kernel),
+                 (f"{scope}_pointwise/weights", layer.pointwise.kernel)]
+                + [(f"{scope}_depthwise/BatchNorm/{n}",
+                    getattr(layer.depthwise_bn, n)) for n in _BN]
+                + [(f"{scope}_pointwise/BatchNorm/{n}",
+                    getattr(layer.pointwise_bn, n)) for n in _BN])
+    if isinstance(layer, keras.layers.Conv2D):
+        return [(f"{scope}/weights", layer.kernel),
+                (f"{scope}/biases", layer.bias)]
+    return []
+
+
+def tf1_variable_names(model, config):
+    """Maps the TF1 name of every variable of `model` to the variable.
+
+    Args:
+        model: a model of `deeplab_tf.build_model(config)`.
+        config: its `Config`.
+
+    Returns:
+        dict TF1 variable name -> `keras.Variable`.
+
+    Raises:
+        ValueError: the backbone has no TF1 counterpart.
+    """
+    if config.backbone not in BACKBONE_SCOPES or (
+            config.backbone.startswith("resnet")
+            and config.resnet_stem != "beta"):
+        raise ValueError(
+            "TF1 DeepLab checkpoints exist for backbones "
+            f"{tuple(BACKBONE_SCOPES)} (ResNets with resnet_stem='beta'), "
+            f"got {config.backbone!r}, resnet_stem={config.resnet_stem!r}.")
+    names = {}
+    for layer in model.layers:
+        if layer.name == config.backbone:   # the nested backbone model
+            prefix = BACKBONE_SCOPES[config.backbone] + "/"
+            for inner in layer.layers:
+                for name, var in _layer_variables(
+                        inner, prefix + _scope(inner.name, config.separable)):
+                    names[name] = var
+        for name, var in _layer_variables(
+                layer, _scope(layer.name, config.separable)):
+            names[name] = var
+    return names
+
+
+def load_tf1_checkpoint(model, config, checkpoint, skip_logits=False):
+    """Assigns the variables of a TF1 DeepLab checkpoint to `model`.
+
+    Args:
+        model: a model of `deeplab_tf.build_model(config)`.
+        config: its `Config`.
+        checkpoint: a checkpoint prefix or directory.
+        skip_logits: leave `logits/semantic` alone (fine-tuning with another
+            class count; ref `initialize_last_layer=False`).
+
+    Returns:
+        dict of sorted name lists: `"loaded"`; `"unmapped"` (checkpoint
+        weights no model variable takes); `"training_state"` (global step,
+        optimiser slots, moving averages: ignored); `"missing"` (model
+        variables absent from the checkpoint, or skipped); `"shape_mismatch"`.
+    """
+    reader = tf.train.load_checkpoint(checkpoint)
+    shapes = reader.get_variable_to_shape_map()
+    targets = tf1_variable_names(model, config)
+    report = {k: [] for k in ("loaded", "unmapped", "training_state",
+                              "missing", "shape_mismatch")}
+    for name, var in targets.items():
+        if name not in shapes or (skip_logits and name.startswith("logits/")):
+            report["missing"].append(name)
+        elif tuple(shapes[name]) != tuple(var.shape):
+            report["shape_mismatch"].append(name)
+        else:
+            var.assign(reader.get_tensor(name))
+            report["loaded"].append(name)
+    for name in shapes:
+        if name not in targets:
+            key = "training_state" if TRAINING_STATE.search(name) else "unmapped"
+            report[key].append(name)
+    return {k: sorted(v) for k, v in report.items()}

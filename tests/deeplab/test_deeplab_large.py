@@ -78,3 +78,22 @@ def test_shapes_every_backbone_output_stride_decoder(backbone, output_stride):
                                             -(-size // stride), 21)
             assert tuple(model(x)["logits"].shape) == (1, size, size, 21)
         keras.backend.clear_session()
+
+
+def test_standard_stem_loads_keras_applications_weights_file(tmp_path, rng):
+    """backbone_weights=<keras.applications file> + caffe preprocessing
+    reproduce keras.applications.ResNet50 on preprocess_input images."""
+    reference = keras.applications.ResNet50(
+        weights=None, include_top=False, input_shape=(None, None, 3))
+    path = str(tmp_path / "resnet50.weights.h5")
+    reference.save_weights(path)
+    model = deeplab_tf.build_model(backbone="resnet_50", resnet_stem="standard",
+                                   output_stride=32, backbone_weights=path)
+    normalize = next(l for l in model.layers
+                     if l.__class__.__name__ == "InputNormalization")
+    x = rng.uniform(0, 255, (1, 64, 64, 3)).astype(np.float32)
+    want = np.asarray(reference(
+        keras.applications.resnet.preprocess_input(x.copy())))
+    got = np.asarray(model.get_layer("resnet_50")(normalize(x))["c4"])
+    np.testing.assert_allclose(got / np.abs(want).max(),
+                               want / np.abs(want).max(), atol=1e-5)

@@ -50,8 +50,8 @@ def build_backbone(config):
                              "Xception weights with model.load_weights or "
                              "tools/convert_tf1_deeplab_checkpoint.py.")
         backbone = build_xception(
-            depth if depth == "tiny" else int(depth), config.output_stride, config.multi_grid,
-            config.separable_order, name=config.backbone)
+            depth if depth == "tiny" else int(depth), config.output_stride,
+            config.multi_grid, config.separable_order, name=config.backbone)
         return backbone, InputNormalization(1 / 127.5, -1.0), "exit_flow"
     style = "beta" if config.resnet_stem == "beta" else "keras"
     backbone = build_resnet(

@@ -81,12 +81,27 @@ def load_trained(model_dir, **config_overrides):
     return record, config, model
 
 
-def eval_dataset(source, split, config, batch_size, tfds_data_dir=None):
-    """One deterministic pass over a split, images at their own size."""
+def eval_dataset(source, split, config, batch_size, tfds_data_dir=None,
+                 resize_size=None):
+    """One deterministic pass over a split, images at their own size or
+    resized to `resize_size` (height, width)."""
     return data.build_dataset(
         source, split=split, batch_size=batch_size, crop_size=None,
         training=False, ignore_label=config.ignore_label,
-        tfds_data_dir=tfds_data_dir)
+        tfds_data_dir=tfds_data_dir, resize_size=resize_size)
+
+
+def train_dataset(source, config, input_context=None, cache=False):
+    """Training batches of the training split with the config's augmentation."""
+    return data.build_dataset(
+        source, split="train", batch_size=config.batch_size,
+        crop_size=config.crop_size, training=True,
+        input_context=input_context, cache=cache,
+        min_scale_factor=config.min_scale_factor,
+        max_scale_factor=config.max_scale_factor,
+        scale_factor_step=config.scale_factor_step,
+        max_rotation_degrees=config.max_rotation_degrees,
+        flip=config.flip, ignore_label=config.ignore_label)
 
 
 def colormap(record):

@@ -9,6 +9,7 @@ import deeplab_tf
 import encnet_tf
 
 from seg_common import export
+from seg_common.inference import predict_multiscale
 from seg_common.training import evaluation
 
 MODELS = {
@@ -25,6 +26,8 @@ def get_package(name):
                          f"{', '.join(MODELS)}.")
     return MODELS[name]
 
+MULTI_SCALE_MODELS = ("deeplabv3plus", "encnet")
+
 
 def is_bayesian(name):
     return name == "bayesian_segnet"
@@ -36,7 +39,8 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
 
     Bayesian SegNet with `mc_samples` > 0: "mc" (MC dropout, with
     uncertainty) and "weight_averaging" side by side. DeepLabv3+ with other
-    scales or flip: "multi_scale". Otherwise "single_scale".
+    or EncNet with other scales or flip: "multi_scale" (averaged softmax,
+    `seg_common.inference.predict_multiscale`). Otherwise "single_scale".
 
     Returns:
         dict name -> fn(images float32 (B,H,W,3)) -> dict of arrays with
@@ -47,9 +51,9 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
         return {"mc": lambda images: mc(images, seed=seed),
                 "weight_averaging": evaluation.softmax_predictor(model)}
     if tuple(scales) != (1.0,) or flip:
-        if name != "deeplabv3plus":
-            raise ValueError("--eval_scales/--flip are DeepLabv3+ options.")
-        from seg_common.inference import predict_multiscale
+        if name not in MULTI_SCALE_MODELS:
+            raise ValueError("--eval_scales/--flip are options of "
+                             f"{', '.join(MULTI_SCALE_MODELS)}.")
 
         def multi_scale(images):
             probabilities = predict_multiscale(model, images, scales=scales,

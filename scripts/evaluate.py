@@ -30,6 +30,14 @@ flags.DEFINE_integer("mc_samples", None,
 flags.DEFINE_list("trimap_widths", [], "Boundary band widths (px) for "
                   "the DeepLabv3+ paper's trimap mIoU.")
 flags.DEFINE_integer("max_batches", None, "Evaluate only this many batches.")
+flags.DEFINE_integer("bn_statistics_steps", 0, "Bayesian SegNet: first "
+                     "re-estimate the batch-norm statistics over this many "
+                     "training batches with dropout off (the paper's "
+                     "compute_bn_statistics step, spec 2.4; 0 keeps the "
+                     "moving averages). Not saved to the checkpoint.")
+flags.DEFINE_list("eval_size", None, "Resize images (bilinear) and labels "
+                  "(nearest) to height,width first, e.g. for a run trained at "
+                  "reduced resolution; default: each image's own size.")
 flags.mark_flags_as_required(["model_dir"])
 
 _SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
@@ -43,6 +51,19 @@ def build_predictors(record, config, model):
     return _registry.predictors(
         record["model"], model, mc_samples=mc_samples,
         scales=tuple(float(s) for s in FLAGS.eval_scales), flip=FLAGS.flip)
+
+
+def recompute_bn_statistics(record, config, model, source):
+    """Bayesian SegNet's test-time batch-norm statistics from the train split."""
+    if not _registry.is_bayesian(record["model"]):
+        raise app.UsageError("--bn_statistics_steps is for "
+                             "--model=bayesian_segnet runs only.")
+    package = _registry.get_package(record["model"])
+    batches = package.recompute_bn_statistics(
+        model, _common.train_dataset(source, config),
+        steps=FLAGS.bn_statistics_steps)
+    logging.info("Re-estimated batch-norm statistics over %d training "
+                 "batches.", batches)
 
 
 def write_outputs(results, class_names, split):
@@ -78,12 +99,15 @@ def main(argv):
                                                      else runtime.get(
                                                          "tfds_name")))
     _, class_names = _common.colormap(record)
+    if FLAGS.bn_statistics_steps:
+        recompute_bn_statistics(record, config, model, source)
     try:
         predictors = build_predictors(record, config, model)
     except ValueError as error:
         raise app.UsageError(str(error))
-    dataset = _common.eval_dataset(source, FLAGS.split, config,
-                                   FLAGS.batch_size)
+    dataset = _common.eval_dataset(
+        source, FLAGS.split, config, FLAGS.batch_size,
+        resize_size=tuple(int(v) for v in FLAGS.eval_size or ()) or None)
     results = evaluation.evaluate(
         predictors, dataset, config.num_classes, config.ignore_label,
         FLAGS.max_batches, tuple(int(w) for w in FLAGS.trimap_widths))

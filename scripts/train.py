@@ -110,15 +110,8 @@ def class_weights(source, config):
 def dataset_fn(source, config):
     """(InputContext) -> per-replica training batches."""
     def fn(input_context):
-        return data.build_dataset(
-            source, split="train", batch_size=config.batch_size,
-            crop_size=config.crop_size, training=True,
-            input_context=input_context, cache=FLAGS.cache,
-            min_scale_factor=config.min_scale_factor,
-            max_scale_factor=config.max_scale_factor,
-            scale_factor_step=config.scale_factor_step,
-            max_rotation_degrees=config.max_rotation_degrees,
-            flip=config.flip, ignore_label=config.ignore_label)
+        return _common.train_dataset(source, config, input_context,
+                                     cache=FLAGS.cache)
     return fn
 
 

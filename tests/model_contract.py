@@ -37,9 +37,14 @@ class ModelContract:
         keras.utils.set_random_seed(0)
         return self.package.build_model(config)
 
-    def _images(self, size, batch=2):
+    def _images(self, size, batch=2, block=8):
+        """Random colours constant on `block` x `block` tiles, so labels drawn
+        from them are learnable by models that predict at a coarse stride."""
         rng = np.random.default_rng(1)
-        return rng.uniform(0, 255, (batch, *size, 3)).astype(np.float32)
+        tiles = rng.uniform(0, 255, (batch, -(-size[0] // block),
+                                     -(-size[1] // block), 3))
+        tiles = tiles.repeat(block, axis=1).repeat(block, axis=2)
+        return tiles[:, :size[0], :size[1]].astype(np.float32)
 
     def test_exports_and_common_config_fields(self, config):
         for name in ("Config", "PRESETS", "build_model", "build_loss"):

@@ -104,6 +104,18 @@ def train_dataset(source, config, input_context=None, cache=False):
         flip=config.flip, ignore_label=config.ignore_label)
 
 
+def recompute_bn_statistics(record, config, model, source, steps):
+    """Bayesian SegNet's test-time batch-norm statistics from `steps`
+    training batches with dropout off (spec 2.4); other models are refused."""
+    if not _registry.is_bayesian(record["model"]):
+        fail("--bn_statistics_steps is for --model=bayesian_segnet runs only.")
+    package = _registry.get_package(record["model"])
+    batches = package.recompute_bn_statistics(
+        model, train_dataset(source, config), steps=steps)
+    logging.info("Re-estimated batch-norm statistics over %d training "
+                 "batches.", batches)
+
+
 def colormap(record):
     """The colour map and class names of a run's dataset."""
     info = data.get_dataset_info(record["dataset"])

@@ -53,19 +53,6 @@ def build_predictors(record, config, model):
         scales=tuple(float(s) for s in FLAGS.eval_scales), flip=FLAGS.flip)
 
 
-def recompute_bn_statistics(record, config, model, source):
-    """Bayesian SegNet's test-time batch-norm statistics from the train split."""
-    if not _registry.is_bayesian(record["model"]):
-        raise app.UsageError("--bn_statistics_steps is for "
-                             "--model=bayesian_segnet runs only.")
-    package = _registry.get_package(record["model"])
-    batches = package.recompute_bn_statistics(
-        model, _common.train_dataset(source, config),
-        steps=FLAGS.bn_statistics_steps)
-    logging.info("Re-estimated batch-norm statistics over %d training "
-                 "batches.", batches)
-
-
 def write_outputs(results, class_names, split):
     """eval_<split>.json + confusion and IoU pictures of the first predictor."""
     main = next(iter(results.values()))
@@ -100,7 +87,8 @@ def main(argv):
                                                          "tfds_name")))
     _, class_names = _common.colormap(record)
     if FLAGS.bn_statistics_steps:
-        recompute_bn_statistics(record, config, model, source)
+        _common.recompute_bn_statistics(record, config, model, source,
+                                        FLAGS.bn_statistics_steps)
     try:
         predictors = build_predictors(record, config, model)
     except ValueError as error:

@@ -4,10 +4,12 @@ evaluation and the Bayesian SegNet batch-norm statistics step."""
 import json
 import os
 
+import cv2
 import numpy as np
 
 from _scripts import run_script, synthetic_dir, train_args  # noqa: F401
 from seg_common import data
+from seg_common.training import visualize
 
 
 def _report(model_dir):
@@ -48,3 +50,14 @@ def test_bayesian_eval_size_and_bn_statistics(synthetic_dir, tmp_path):
     matrix = np.asarray(_report(model_dir)["predictors"]["single_scale"]
                         ["confusion_matrix"])
     assert matrix.sum() == _valid_pixels(synthetic_dir, (24, 20))
+    figure = str(tmp_path / "figure.png")
+    run_script("figure", f"--model_dir={model_dir}", "--num_images=2",
+               "--mc_samples=2", "--eval_size=24,20", f"--output={figure}")
+    picture = cv2.imread(figure)[..., ::-1]
+    assert picture.shape == (2 * 24, 4 * 20, 3)
+    _, labels = next(iter(data.build_dataset(
+        synthetic_dir, split="val", batch_size=1, crop_size=None,
+        training=False, resize_size=(24, 20))))
+    colormap = data.get_dataset_info("synthetic").colormap
+    np.testing.assert_array_equal(  # row 1, column 2: the ground truth
+        picture[:24, 20:40], visualize.colorize(labels.numpy()[0], colormap))

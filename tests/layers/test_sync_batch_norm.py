@@ -1,4 +1,14 @@
-"""Cross-replica batch norm: 2 replicas x 4 examples == 1 replica x 8 examples."""
+"""Cross-replica batch norm: 2 replicas x 4 examples == 1 replica x 8 examples.
+
+Run as a script (`python -m tests.layers.test_sync_batch_norm`) the module
+prints the comparison as JSON; the tests run it in a fresh process, because
+MirroredStrategy collective keys of earlier tests in the same process clash.
+"""
+
+import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -57,8 +67,7 @@ def _two_replicas(images, targets, synchronized):
     return grads, stats
 
 
-@pytest.fixture(scope="module")
-def batch():
+def _batch():
     rng = np.random.default_rng(0)
     # Replica halves with different statistics, so local BN moments differ.
     images = rng.normal(size=(8, 6, 6, 3)).astype(np.float32)
@@ -67,17 +76,47 @@ def batch():
     return tf.constant(images), tf.constant(targets)
 
 
-def test_synchronized_equals_single_replica(batch):
-    assert len(tf.config.list_logical_devices("CPU")) >= 2
-    grads_1, stats_1 = _single_replica(*batch, synchronized=True)
-    grads_2, stats_2 = _two_replicas(*batch, synchronized=True)
-    assert np.abs(stats_1[0]).min() > 1e-3  # the moving mean did move
-    for a, b in zip(stats_1 + grads_1, stats_2 + grads_2):
-        np.testing.assert_allclose(a, b, atol=1e-5)
+def compare():
+    """Max differences between one replica and two, with and without sync."""
+    batch = _batch()
+    result = {}
+    for synchronized in (True, False):
+        grads_1, stats_1 = _single_replica(*batch, synchronized=synchronized)
+        grads_2, stats_2 = _two_replicas(*batch, synchronized=synchronized)
+        result[f"sync={synchronized}"] = {
+            "grads": max(float(np.abs(a - b).max())
+                         for a, b in zip(grads_1, grads_2)),
+            "stats": max(float(np.abs(a - b).max())
+                         for a, b in zip(stats_1, stats_2)),
+            "moving_mean_min": float(np.abs(stats_1[0]).min())}
+    return result
 
 
-def test_unsynchronized_differs(batch):
+@pytest.fixture(scope="module")
+def differences():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.layers.test_sync_batch_norm"], cwd=root,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_synchronized_equals_single_replica(differences):
+    sync = differences["sync=True"]
+    assert sync["moving_mean_min"] > 1e-3  # the moving mean did move
+    assert sync["grads"] < 1e-5 and sync["stats"] < 1e-5, sync
+
+
+def test_unsynchronized_differs(differences):
     """The control: plain per-replica BN does not match, so the test above can fail."""
-    grads_1, _ = _single_replica(*batch, synchronized=False)
-    grads_2, _ = _two_replicas(*batch, synchronized=False)
-    assert max(np.abs(a - b).max() for a, b in zip(grads_1, grads_2)) > 1e-3
+    assert differences["sync=False"]["grads"] > 1e-3
+
+
+if __name__ == "__main__":
+    _cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(
+        _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    print(json.dumps(compare()))

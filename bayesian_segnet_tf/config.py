@@ -124,21 +124,6 @@ def dropout_units(variant, depth):
     return table[variant]
 
 
-def make_config(config=None, **overrides):
-    """Returns `config` (default `Config()`) with `overrides` applied.
-
-    Raises:
-        TypeError: an override is not a `Config` field.
-    """
-    config = Config() if config is None else config
-    fields = {f.name for f in dataclasses.fields(Config)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise TypeError(f"Unknown Config field(s) {unknown}; allowed: "
-                        f"{', '.join(sorted(fields))}.")
-    return dataclasses.replace(config, **overrides)
-
-
 PRESETS = {
     # Bayesian SegNet on CamVid (Models/bayesian_segnet_*.prototxt).
     "segnet": Config(),

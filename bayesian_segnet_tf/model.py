@@ -8,10 +8,11 @@ and decoder units the dropout variant selects.
 
 import keras
 
-from bayesian_segnet_tf.config import dropout_units, make_config
+from bayesian_segnet_tf.config import Config, dropout_units
 from bayesian_segnet_tf.layers import LocalResponseNormalization, ReverseChannels
 from seg_common.backbones.vgg import (
     VGG16_UNITS, conv_bn, load_vgg16_weights, vgg16_unit)
+from seg_common.config import resolve_config
 from seg_common.layers import MCDropout, MaxPoolWithArgmax2D, MaxUnpool2D
 
 _BASIC_DEPTH = 4
@@ -37,7 +38,7 @@ def build_model(config=None, **overrides):
 
     Reference: https://arxiv.org/abs/1511.02680
     """
-    config = make_config(config, **overrides)
+    config = resolve_config(Config, config, overrides)
     inputs = keras.Input(config.input_shape, name="image")
     x = ReverseChannels(name="rgb_to_bgr")(inputs)  # reference: BGR 0..255
     body = _segnet_basic if config.arch == "segnet_basic" else _segnet

@@ -6,13 +6,13 @@ Layer names follow the TF1 scopes (`aspp0`, `image_pooling`, `aspp1..3`,
 released checkpoints.
 """
 
-import dataclasses
 
 import keras
 
 from deeplab_tf.config import Config
 from deeplab_tf.layers import BilinearResize, InputNormalization, InputSizeCheck
 from seg_common.backbones import build_resnet, build_xception
+from seg_common.config import resolve_config as shared_resolve_config
 from seg_common.layers import AtrousSeparableConv2D, ConvBNAct
 
 MEAN_RGB = (123.15, 115.90, 103.06)   # ref resnet_v1_beta preprocessing
@@ -24,17 +24,9 @@ _LOGITS_INIT = {"class_name": "TruncatedNormal", "config": {"stddev": 0.01}}
 
 
 def resolve_config(config=None, **overrides):
-    """`config` (default `Config()`) with `overrides` applied.
-
-    Raises:
-        TypeError: an override is not a `Config` field (named in the message).
-    """
-    config = Config() if config is None else config
-    fields = {f.name for f in dataclasses.fields(Config)}
-    for name in overrides:
-        if name not in fields:
-            raise TypeError(f"Unknown DeepLab Config field {name!r}.")
-    return dataclasses.replace(config, **overrides)
+    """`config` (default `Config()`) with `overrides` applied (TypeError
+    naming an unknown field)."""
+    return shared_resolve_config(Config, config, overrides)
 
 
 def build_backbone(config):

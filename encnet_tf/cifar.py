@@ -34,7 +34,7 @@ import tensorflow as tf
 from seg_common.layers import batch_norm
 from seg_common.layers.padding import fixed_padding
 
-from encnet_tf.config import resolve_config
+from seg_common.config import resolve_config
 from encnet_tf.layers import FeaturemapAttention, SmoothingDropEncoding
 
 # variant -> (num_codes K, width d of the first stage)

@@ -121,26 +121,6 @@ def _check_choice(name, value, allowed):
         raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
 
 
-def resolve_config(config_class, config, overrides):
-    """`config` (default `config_class()`) with `overrides` applied.
-
-    Raises:
-        TypeError: `config` is not a `config_class`, or an override is not
-            one of its fields (names it).
-    """
-    config = config_class() if config is None else config
-    if not isinstance(config, config_class):
-        raise TypeError(f"`config` must be a {config_class.__name__}, got "
-                        f"{config!r}; pass fields as keywords "
-                        "(e.g. num_classes=...).")
-    fields = {f.name for f in dataclasses.fields(config)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise TypeError(f"Unknown {config_class.__name__} field(s) {unknown}; "
-                        f"allowed: {sorted(fields)}.")
-    return dataclasses.replace(config, **overrides)
-
-
 def _replace(config, **overrides):
     return dataclasses.replace(config, **overrides)
 

@@ -5,7 +5,8 @@ import keras
 from seg_common.layers import ConvBNAct
 
 from encnet_tf.backbone import build_backbone
-from encnet_tf.config import Config, resolve_config
+from encnet_tf.config import Config
+from seg_common.config import resolve_config
 from encnet_tf.layers import (
     BilinearResizeLike, ContextEncoding, FeaturemapAttention,
     image_normalization)

@@ -3,7 +3,8 @@
 import keras
 
 from seg_common.layers.batch_norm import batch_norm
-from seg_common.layers.padding import fixed_padding
+from seg_common.layers.padding import (
+    build_padding, fixed_padding, strided_output_shape)
 from seg_common.layers.validation import (
     check_positive_int, check_rank, check_stride_and_rate)
 
@@ -79,10 +80,7 @@ class AtrousSeparableConv2D(keras.layers.Layer):
 
     def build(self, input_shape):
         check_rank("inputs", input_shape, (4,))
-        shape = input_shape
-        if self.pad is not None:
-            self.pad.build(shape)
-            shape = self.pad.compute_output_shape(shape)
+        shape = build_padding(self.pad, input_shape)
         self.depthwise.build(shape)
         shape = self.depthwise.compute_output_shape(shape)
         self.depthwise_bn.build(shape)
@@ -104,10 +102,7 @@ class AtrousSeparableConv2D(keras.layers.Layer):
         return x
 
     def compute_output_shape(self, input_shape):
-        def out(d):
-            return None if d is None else -(-d // self.strides)
-        return (input_shape[0], out(input_shape[1]), out(input_shape[2]),
-                self.filters)
+        return strided_output_shape(input_shape, self.strides, self.filters)
 
     def get_config(self):
         config = super().get_config()

@@ -3,7 +3,8 @@
 import keras
 
 from seg_common.layers.batch_norm import batch_norm
-from seg_common.layers.padding import fixed_padding
+from seg_common.layers.padding import (
+    build_padding, fixed_padding, strided_output_shape)
 from seg_common.layers.validation import (
     check_positive_int, check_rank, check_stride_and_rate)
 
@@ -62,10 +63,7 @@ class ConvBNAct(keras.layers.Layer):
 
     def build(self, input_shape):
         check_rank("inputs", input_shape, (4,))
-        shape = input_shape
-        if self.pad is not None:
-            self.pad.build(shape)
-            shape = self.pad.compute_output_shape(shape)
+        shape = build_padding(self.pad, input_shape)
         self.conv.build(shape)
         if self.bn is not None:
             self.bn.build(self.conv.compute_output_shape(shape))
@@ -78,10 +76,7 @@ class ConvBNAct(keras.layers.Layer):
         return self.activation(x)
 
     def compute_output_shape(self, input_shape):
-        def out(d):
-            return None if d is None else -(-d // self.strides)
-        return (input_shape[0], out(input_shape[1]), out(input_shape[2]),
-                self.filters)
+        return strided_output_shape(input_shape, self.strides, self.filters)
 
     def get_config(self):
         config = super().get_config()

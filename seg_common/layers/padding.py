@@ -26,3 +26,18 @@ def fixed_padding(kernel_size, dilation_rate=1, name=None):
         return None
     begin = total // 2
     return keras.layers.ZeroPadding2D(((begin, total - begin),) * 2, name=name)
+
+
+def build_padding(pad, input_shape):
+    """Builds `pad` (or nothing when None); returns the padded shape."""
+    if pad is None:
+        return input_shape
+    pad.build(input_shape)
+    return pad.compute_output_shape(input_shape)
+
+
+def strided_output_shape(input_shape, strides, filters):
+    """(B, H, W, C) -> (B, ceil(H/strides), ceil(W/strides), filters)."""
+    def out(d):
+        return None if d is None else -(-d // strides)
+    return (input_shape[0], out(input_shape[1]), out(input_shape[2]), filters)

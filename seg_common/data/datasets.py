@@ -2,6 +2,8 @@
 
 Labels in the project's TFRecords are class ids `0..num_classes-1` and
 `ignore_label` (255) for void / unlabelled pixels, whatever the source used.
+Classification datasets (`task="classification"`, e.g. cifar10) have one
+label per image and come from TFDS.
 """
 
 import dataclasses
@@ -13,7 +15,7 @@ IGNORE_LABEL = 255
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class DatasetInfo:
-    """Static facts about one segmentation dataset.
+    """Static facts about one dataset.
 
     Attributes:
         name: registry name, e.g. "camvid".
@@ -24,6 +26,8 @@ class DatasetInfo:
         source_layout: where the builder reads images and labels, relative to
             `--data_dir` (the dataset's own official layout).
         ignore_label: label id excluded from losses and metrics.
+        task: "segmentation" (a label map per image) or "classification"
+            (one label per image).
     """
 
     name: str
@@ -33,6 +37,7 @@ class DatasetInfo:
     splits: dict
     source_layout: str
     ignore_label: int = IGNORE_LABEL
+    task: str = "segmentation"
 
 
 def pascal_colormap(num_classes):
@@ -98,18 +103,20 @@ _CONTEXT_NAMES = tuple(
     "light|motorbike|mountain|mouse|person|plate|platform|pottedplant|road|"
     "rock|sheep|shelves|sidewalk|sign|sky|snow|sofa|table|track|train|tree|"
     "truck|tvmonitor|wall|water|window|wood".split("|"))
+_CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog",
+                  "frog", "horse", "ship", "truck")
 SYNTHETIC_NAMES = ("background", "disc", "box", "triangle", "stripes")
 SYNTHETIC_COLORS = ((128, 128, 128), (220, 40, 40), (40, 200, 60),
                     (50, 70, 230), (235, 215, 40))
 
 
-def _info(name, names, colors, splits, layout):
+def _info(name, names, colors, splits, layout, task="segmentation"):
     if colors is None:
         colors = pascal_colormap(len(names))
     colormap = np.asarray(colors, np.uint8)
     return DatasetInfo(name=name, num_classes=len(names),
                        class_names=tuple(names), colormap=colormap,
-                       splits=dict(splits), source_layout=layout)
+                       splits=dict(splits), source_layout=layout, task=task)
 
 
 _INFOS = {info.name: info for info in (
@@ -136,6 +143,9 @@ _INFOS = {info.name: info for info in (
           "VOCdevkit/VOC2010/: JPEGImages/*.jpg, SegmentationClassContext/"
           "*.png (0..59, 0 = background -> 255, c -> c-1), "
           "ImageSets/SegmentationContext/<split>.txt"),
+    _info("cifar10", _CIFAR10_NAMES, None, {"train": 50_000, "test": 10_000},
+          "TFDS cifar10 (--tfds_name=cifar10): 'image' uint8 32x32x3, "
+          "'label' 0..9", task="classification"),
     _info("synthetic", SYNTHETIC_NAMES, SYNTHETIC_COLORS,
           {"train": 0, "val": 0},
           "generated procedurally (no --data_dir); sizes set by "

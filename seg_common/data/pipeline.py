@@ -108,12 +108,8 @@ def build_dataset(source, *, split, batch_size, crop_size, training,
             data_dir=tfds_data_dir)
     else:
         dataset = _records(source, split, training, input_context, verify)
-    if cache:
-        dataset = dataset.cache()
-    if training:
-        dataset = dataset.shuffle(shuffle_buffer)
-    if training if repeat is None else repeat:
-        dataset = dataset.repeat()
+    dataset = shuffle_and_repeat(dataset, training=training, cache=cache,
+                                 shuffle_buffer=shuffle_buffer, repeat=repeat)
     if training:
         parse = functools.partial(
             preprocess.parse_train, crop_size=crop_size,
@@ -128,6 +124,36 @@ def build_dataset(source, *, split, batch_size, crop_size, training,
             preprocess.parse_eval, resize_size=resize_size,
             pad_size=crop_size, mean_pixel=mean_pixel,
             ignore_label=ignore_label)
+    return parse_and_batch(dataset, parse, batch_size=batch_size,
+                           training=training, input_context=input_context)
+
+
+def shuffle_and_repeat(dataset, *, training, cache, shuffle_buffer, repeat):
+    """Decoded examples -> cached (if `cache`), shuffled (training) and
+    repeated (`repeat`, default `training`) examples."""
+    if cache:
+        dataset = dataset.cache()
+    if training:
+        dataset = dataset.shuffle(shuffle_buffer)
+    if training if repeat is None else repeat:
+        dataset = dataset.repeat()
+    return dataset
+
+
+def parse_and_batch(dataset, parse, *, batch_size, training, input_context):
+    """Maps `parse` over the examples and batches them.
+
+    Args:
+        dataset: examples.
+        parse: example -> (image, label), mapped in parallel
+            (deterministic order unless `training`).
+        batch_size: GLOBAL batch size; per replica with `input_context`.
+        training: drop the last partial batch.
+        input_context: `tf.distribute.InputContext`, or None.
+
+    Returns:
+        The batched, prefetched dataset.
+    """
     if input_context:
         batch_size = input_context.get_per_replica_batch_size(batch_size)
     dataset = dataset.map(parse, num_parallel_calls=AUTOTUNE,

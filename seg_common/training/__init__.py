@@ -7,7 +7,9 @@ scores), `summaries` + `visualize` (TensorBoard and pictures).
 """
 
 from seg_common.training.checkpoints import restore_model, warm_start
-from seg_common.training.evaluation import (evaluate, format_table,
+from seg_common.training.evaluation import (classification_scores,
+                                            evaluate, format_table,
+                                            segmentation_scores,
                                             softmax_predictor)
 from seg_common.training.loop import (LoopOptions, NonFiniteLossError,
                                       Trainer, Validation,

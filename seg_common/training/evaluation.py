@@ -27,6 +27,34 @@ def softmax_predictor(model):
     return predict
 
 
+def segmentation_scores(result):
+    """The scalar scores of one predictor's `evaluate` result.
+
+    Returns:
+        dict name -> float: `ConfusionMatrix.result()` without the per-class
+        lists (global_accuracy, class_accuracy, mean_iou, ...).
+    """
+    return {k: v for k, v in result["metrics"].items()
+            if not isinstance(v, list)}
+
+
+def classification_scores(result):
+    """Top-1 scores of a classifier from one predictor's `evaluate` result.
+
+    With labels (B,) and predicted labels (B,), the confusion matrix counts
+    images, so its global accuracy is the top-1 accuracy.
+
+    Returns:
+        dict with `accuracy` (top-1, in [0, 1]), `error_percent`
+        (100 (1 - accuracy)), `class_accuracy` (mean per-class recall) and
+        `num_examples`.
+    """
+    accuracy = result["metrics"]["global_accuracy"]
+    return {"accuracy": accuracy, "error_percent": 100.0 * (1.0 - accuracy),
+            "class_accuracy": result["metrics"]["class_accuracy"],
+            "num_examples": int(np.sum(result["confusion_matrix"]))}
+
+
 def evaluate(predictors, dataset, num_classes, ignore_label=255,
              max_batches=None, trimap_widths=(), on_batch=None):
     """Runs every predictor over one pass of `dataset`.

@@ -43,14 +43,19 @@ class Validation:
     """What to validate on during training.
 
     Args:
-        dataset: re-iterable (images (B,H,W,3), labels (B,H,W)) batches.
+        dataset: re-iterable (images (B,H,W,3), labels (B,H,W)) batches, or
+            labels (B,) for a classifier.
         num_classes: C.
-        colormap: (C, 3) uint8 colours for the image summaries.
+        colormap: (C, 3) uint8 colours for the image summaries, or None
+            for none (classification).
         make_predictor: model -> fn(images) -> dict with "labels" (and
             "uncertainty" for models that estimate it); called at each
             validation, so it may snapshot the weights.
         ignore_label: label that is not scored.
         max_batches: batches per validation (None = whole dataset).
+        scores: `evaluate` result of one predictor -> dict of the scalars
+            logged and written to TensorBoard (`evaluation.
+            segmentation_scores` or `evaluation.classification_scores`).
     """
     dataset: Any
     num_classes: int
@@ -58,6 +63,7 @@ class Validation:
     make_predictor: Callable = evaluation.softmax_predictor
     ignore_label: int = 255
     max_batches: Optional[int] = None
+    scores: Callable = evaluation.segmentation_scores
 
 
 def set_mixed_precision(name):
@@ -161,11 +167,12 @@ class Trainer:
             dataset_fn: (tf.distribute.InputContext) -> dataset of per-replica
                 batches (images, labels), repeated indefinitely.
             validation: optional `Validation`, run every `eval_every` steps
-                and at the end; its mIoU goes to TensorBoard.
+                and at the end; its scores go to TensorBoard.
 
         Returns:
             dict: the last step's loss terms and, with validation, the last
-            validation result (`evaluation.evaluate` format, key "val").
+            validation result (key "val": the `evaluation.evaluate` format
+            plus "scores", `validation.scores` of it).
 
         Raises:
             NonFiniteLossError: the loss became NaN/Inf (nothing is saved).
@@ -222,11 +229,12 @@ class Trainer:
         result = evaluation.evaluate(
             {"val": predictor}, validation.dataset, validation.num_classes,
             validation.ignore_label, validation.max_batches,
-            on_batch=images_once)["val"]
-        scores = {k: v for k, v in result["metrics"].items()
-                  if not isinstance(v, list)}
-        summaries.write_scalars(self.summary_writer, step, scores, "val/")
+            on_batch=None if validation.colormap is None else images_once
+        )["val"]
+        result["scores"] = validation.scores(result)
+        summaries.write_scalars(self.summary_writer, step, result["scores"],
+                                "val/")
         self.summary_writer.flush()
-        logging.info("step %d validation: mIoU %.4f  global accuracy %.4f",
-                     step, scores["mean_iou"], scores["global_accuracy"])
+        logging.info("step %d validation: %s", step, "  ".join(
+            f"{k} {v:.4f}" for k, v in result["scores"].items()))
         return result

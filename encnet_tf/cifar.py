@@ -69,6 +69,7 @@ class CifarConfig:
     lr_multipliers: tuple = ()
     batch_size: int = 128                  # unconfirmed
     crop_size: tuple = (32, 32)            # pad 4 + random 32x32 crop
+    crop_padding: int = 4                  # zeros on each side before the crop
     train_steps: int = 234_600             # unconfirmed: 600 epochs x 391
     ignore_label: int = 255                # unused (classification)
     min_scale_factor: float = 1.0          # no scaling on CIFAR
@@ -81,11 +82,13 @@ class CifarConfig:
         if self.variant not in CIFAR_VARIANTS:
             raise ValueError(f"`variant` must be one of "
                              f"{tuple(CIFAR_VARIANTS)}, got {self.variant!r}.")
-        for name in ("num_classes", "blocks_per_stage", "reduction"):
+        for name, least in (("num_classes", 1), ("blocks_per_stage", 1),
+                            ("reduction", 1), ("crop_padding", 0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if (isinstance(value, bool) or not isinstance(value, int)
+                    or value < least):
                 raise ValueError(
-                    f"`{name}` must be an integer >= 1, got {value!r}.")
+                    f"`{name}` must be an integer >= {least}, got {value!r}.")
 
 
 CIFAR_PRESETS = {
@@ -213,8 +216,8 @@ def build_cifar_loss(config, class_weights=None):
     return loss_fn
 
 
-# The model-package contract names (docs/API.md), so that the scripts can
-# map a classification --model (e.g. "encnet_cifar") to this module.
+# The model-package contract names (docs/API.md): scripts/_registry.py maps
+# the classification --model "encnet_cifar" to this module.
 Config = CifarConfig
 PRESETS = CIFAR_PRESETS
 build_model = build_cifar_model

@@ -104,6 +104,17 @@ def train_dataset(source, config, input_context=None, cache=False):
         flip=config.flip, ignore_label=config.ignore_label)
 
 
+def classification_dataset(source, split, config, batch_size, *, training,
+                           input_context=None, cache=False):
+    """Batches (images float32 (B,H,W,3) 0..255, labels int32 (B,)) of a
+    classification split; training: the config's pad + crop + flip."""
+    return data.build_classification_dataset(
+        source, split=split, batch_size=batch_size,
+        num_classes=config.num_classes, training=training,
+        crop_size=config.crop_size, padding=config.crop_padding,
+        flip=config.flip, input_context=input_context, cache=cache)
+
+
 def recompute_bn_statistics(record, config, model, source, steps):
     """Bayesian SegNet's test-time batch-norm statistics from `steps`
     training batches with dropout off (spec 2.4); other models are refused."""

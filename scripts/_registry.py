@@ -1,5 +1,9 @@
 """The one explicit map from --model names to model packages, and the few
-model-specific inference hooks the scripts need."""
+model-specific inference hooks the scripts need.
+
+A "package" is anything with the model contract of docs/API.md (`Config`,
+`PRESETS`, `build_model`, `build_loss`): the three segmentation packages and
+the CIFAR-10 classifier module `encnet_tf.cifar`."""
 
 import numpy as np
 import tensorflow as tf
@@ -7,6 +11,7 @@ import tensorflow as tf
 import bayesian_segnet_tf
 import deeplab_tf
 import encnet_tf
+from encnet_tf import cifar as encnet_cifar
 
 from seg_common import export
 from seg_common.inference import predict_multiscale
@@ -16,7 +21,11 @@ MODELS = {
     "deeplabv3plus": deeplab_tf,
     "bayesian_segnet": bayesian_segnet_tf,
     "encnet": encnet_tf,
+    "encnet_cifar": encnet_cifar,
 }
+# Models predicting one label per image (logits (B, C)); the others label
+# every pixel.
+CLASSIFICATION_MODELS = ("encnet_cifar",)
 
 
 def get_package(name):
@@ -31,6 +40,17 @@ MULTI_SCALE_MODELS = ("deeplabv3plus", "encnet")
 
 def is_bayesian(name):
     return name == "bayesian_segnet"
+
+
+def task(name):
+    """What a --model does: "classification" or "segmentation" (the
+    `DatasetInfo.task` of the datasets it trains on)."""
+    return ("classification" if name in CLASSIFICATION_MODELS
+            else "segmentation")
+
+
+def is_classifier(name):
+    return task(name) == "classification"
 
 
 def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,

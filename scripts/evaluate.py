@@ -5,7 +5,13 @@ streamed over the whole split, the papers' scores, pictures and JSON.
 
 Writes <model_dir>/eval_<split>.json (global_accuracy, class_accuracy,
 mean_iou, per_class_iou, frequency_weighted_iou, and per predictor the full
-results), confusion_<split>.png and iou_<split>.png.
+results), confusion_<split>.png and iou_<split>.png. A classifier
+(--model=encnet_cifar runs) reports top-1 accuracy instead:
+
+    python scripts/evaluate.py --model_dir=/tmp/cifar_run --split=test
+
+writes eval_<split>.json (accuracy, error_percent, class_accuracy,
+num_examples, predictors) and confusion_<split>.png.
 """
 
 import os
@@ -20,7 +26,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "Directory written by train.py.")
 _common.define_source_flags()
 flags.DEFINE_string("split", "val", "Split to evaluate.")
-flags.DEFINE_integer("batch_size", 1, "Images per batch (equal sizes only).")
+flags.DEFINE_integer("batch_size", None, "Images per batch (equal sizes "
+                     "only; default: 1; classification: the config's).")
 flags.DEFINE_list("eval_scales", ["1.0"], "DeepLabv3+: input scales.")
 flags.DEFINE_bool("flip", False, "DeepLabv3+: add left-right flips.")
 flags.DEFINE_integer("output_stride", None, "DeepLabv3+: eval output stride.")
@@ -53,10 +60,14 @@ def build_predictors(record, config, model):
         scales=tuple(float(s) for s in FLAGS.eval_scales), flip=FLAGS.flip)
 
 
-def write_outputs(results, class_names, split):
-    """eval_<split>.json + confusion and IoU pictures of the first predictor."""
+def write_outputs(results, class_names, split, classifier):
+    """eval_<split>.json + confusion (and, segmentation, IoU) pictures of the
+    first predictor."""
     main = next(iter(results.values()))
-    report = {k: main["metrics"][k] for k in _SUMMARY_KEYS}
+    if classifier:
+        report = evaluation.classification_scores(main)
+    else:
+        report = {k: main["metrics"][k] for k in _SUMMARY_KEYS}
     report.update(split=split, class_names=list(class_names),
                   predictors=results)
     path = os.path.join(FLAGS.model_dir, f"eval_{split}.json")
@@ -64,10 +75,41 @@ def write_outputs(results, class_names, split):
     visualize.write_rgb(
         os.path.join(FLAGS.model_dir, f"confusion_{split}.png"),
         visualize.confusion_image(main["confusion_matrix"], class_names))
-    visualize.write_rgb(
-        os.path.join(FLAGS.model_dir, f"iou_{split}.png"),
-        visualize.iou_chart(main["metrics"]["per_class_iou"], class_names))
+    if not classifier:
+        visualize.write_rgb(
+            os.path.join(FLAGS.model_dir, f"iou_{split}.png"),
+            visualize.iou_chart(main["metrics"]["per_class_iou"],
+                                class_names))
     return path
+
+
+def eval_dataset(record, config, source):
+    """One pass over --split: classification batches, or segmentation
+    images at their own size or --eval_size."""
+    if _registry.is_classifier(record["model"]):
+        if FLAGS.trimap_widths or FLAGS.eval_size:
+            raise app.UsageError("--trimap_widths/--eval_size are options of "
+                                 "the segmentation models.")
+        return _common.classification_dataset(
+            source, FLAGS.split, config, FLAGS.batch_size or config.batch_size,
+            training=False)
+    return _common.eval_dataset(
+        source, FLAGS.split, config, FLAGS.batch_size or 1,
+        resize_size=tuple(int(v) for v in FLAGS.eval_size or ()) or None)
+
+
+def print_scores(results, class_names, classifier):
+    """Prints the scores of the first predictor (and the table)."""
+    main_name, main = next(iter(results.items()))
+    if classifier:
+        scores = evaluation.classification_scores(main)
+        print(f"top-1 accuracy ({FLAGS.split}, {main_name}): "
+              f"{scores['accuracy']:.4f}  "
+              f"error {scores['error_percent']:.2f} %")
+        return
+    print(evaluation.format_table(results, class_names))
+    print(f"mIoU ({FLAGS.split}, {main_name}): "
+          f"{main['metrics']['mean_iou']:.4f}")
 
 
 def main(argv):
@@ -93,18 +135,14 @@ def main(argv):
         predictors = build_predictors(record, config, model)
     except ValueError as error:
         raise app.UsageError(str(error))
-    dataset = _common.eval_dataset(
-        source, FLAGS.split, config, FLAGS.batch_size,
-        resize_size=tuple(int(v) for v in FLAGS.eval_size or ()) or None)
     results = evaluation.evaluate(
-        predictors, dataset, config.num_classes, config.ignore_label,
-        FLAGS.max_batches, tuple(int(w) for w in FLAGS.trimap_widths))
-    print(evaluation.format_table(results, class_names))
-    path = write_outputs(results, class_names, FLAGS.split)
-    main_result = next(iter(results.values()))["metrics"]
+        predictors, eval_dataset(record, config, source), config.num_classes,
+        config.ignore_label, FLAGS.max_batches,
+        tuple(int(w) for w in FLAGS.trimap_widths))
+    classifier = _registry.is_classifier(record["model"])
+    path = write_outputs(results, class_names, FLAGS.split, classifier)
     logging.info("Wrote %s", path)
-    print(f"mIoU ({FLAGS.split}, {next(iter(results))}): "
-          f"{main_result['mean_iou']:.4f}")
+    print_scores(results, class_names, classifier)
 
 
 if __name__ == "__main__":

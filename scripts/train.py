@@ -1,8 +1,10 @@
-"""Trains DeepLabv3+, Bayesian SegNet or EncNet; rerun the same command to
-resume from the latest checkpoint.
+"""Trains DeepLabv3+, Bayesian SegNet or EncNet (or the CIFAR-10 EncNet
+classifier); rerun the same command to resume from the latest checkpoint.
 
     python scripts/train.py --model=deeplabv3plus --preset=tiny \
         --dataset=synthetic --data_dir=/tmp/synthetic --model_dir=/tmp/run
+    python scripts/train.py --model=encnet_cifar --preset=16k64d \
+        --dataset=cifar10 --tfds_name=cifar10 --model_dir=/tmp/cifar_run
 """
 
 import dataclasses
@@ -50,10 +52,12 @@ flags.DEFINE_enum("mixed_precision", "none",
 flags.DEFINE_string("init_checkpoint", None,
                     "Warm start from a checkpoint or model dir; class-"
                     "dependent weights are skipped when the counts differ.")
-flags.DEFINE_string("val_split", "val", "Split validated during training.")
+flags.DEFINE_string("val_split", None, "Split validated during training "
+                    "(default: val, or test for a dataset without val).")
 flags.DEFINE_integer("eval_every", 0, "Validate every N steps (0: at end).")
 flags.DEFINE_integer("eval_batches", None, "Batches per validation.")
-flags.DEFINE_integer("eval_batch_size", 1, "Validation batch size.")
+flags.DEFINE_integer("eval_batch_size", None, "Validation batch size "
+                     "(default: 1; classification: the training batch).")
 flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint every N steps.")
 flags.DEFINE_integer("log_every", 10, "Log/summary every N steps.")
 flags.DEFINE_bool("cache", False, "Cache decoded examples in memory.")
@@ -99,6 +103,9 @@ def class_weights(source, config):
     if choice in ("config", "none"):
         return None
     if choice == "median_frequency":
+        if _registry.is_classifier(FLAGS.model):
+            raise app.UsageError("--class_weights=median_frequency counts "
+                                 "segmentation pixels; give a JSON file.")
         return data.class_weights(source, split="train",
                                   num_classes=config.num_classes).tolist()
     if choice in WEIGHT_PRESETS:
@@ -110,15 +117,43 @@ def class_weights(source, config):
 def dataset_fn(source, config):
     """(InputContext) -> per-replica training batches."""
     def fn(input_context):
+        if _registry.is_classifier(FLAGS.model):
+            return _common.classification_dataset(
+                source, "train", config, config.batch_size, training=True,
+                input_context=input_context, cache=FLAGS.cache)
         return _common.train_dataset(source, config, input_context,
                                      cache=FLAGS.cache)
     return fn
+
+
+def make_validation(source, config, info):
+    """The `training.Validation` of --val_split: mIoU and image summaries,
+    or top-1 accuracy for a classifier."""
+    split = FLAGS.val_split or ("val" if "val" in info.splits else "test")
+    if _registry.is_classifier(FLAGS.model):
+        return training.Validation(
+            _common.classification_dataset(
+                source, split, config,
+                FLAGS.eval_batch_size or config.batch_size, training=False),
+            config.num_classes, None, max_batches=FLAGS.eval_batches,
+            scores=training.classification_scores)
+    return training.Validation(
+        _common.eval_dataset(source, split, config,
+                             FLAGS.eval_batch_size or 1),
+        config.num_classes, info.colormap,
+        _registry.training_predictor(FLAGS.model, config),
+        config.ignore_label, FLAGS.eval_batches)
 
 
 def main(argv):
     del argv
     package = _registry.get_package(FLAGS.model)
     info = datasets.get_dataset_info(FLAGS.dataset)
+    task = _registry.task(FLAGS.model)
+    if task != info.task:
+        raise app.UsageError(f"--model={FLAGS.model} is a {task} model but "
+                             f"--dataset={FLAGS.dataset} is a {info.task} "
+                             "dataset.")
     source = _common.data_source(FLAGS.data_dir, FLAGS.tfds_name)
     config = resolve_config(package, info)
     weights = class_weights(source, config)
@@ -145,19 +180,19 @@ def main(argv):
     if FLAGS.init_checkpoint and not tf.train.latest_checkpoint(
             FLAGS.model_dir):
         warm_start(package, config, trainer, strategy)
-    validation = training.Validation(
-        _common.eval_dataset(source, FLAGS.val_split, config,
-                             FLAGS.eval_batch_size),
-        config.num_classes, info.colormap,
-        _registry.training_predictor(FLAGS.model, config),
-        config.ignore_label, FLAGS.eval_batches)
     try:
-        result = trainer.fit(dataset_fn(source, config), validation)
+        result = trainer.fit(dataset_fn(source, config),
+                             make_validation(source, config, info))
     except training.NonFiniteLossError as error:
         _common.fail(str(error))
-    if "val" in result:
-        logging.info("Final validation mIoU: %.4f",
-                     result["val"]["metrics"]["mean_iou"])
+    if "val" not in result:
+        return
+    scores = result["val"]["scores"]
+    if _registry.is_classifier(FLAGS.model):
+        logging.info("Final validation accuracy: %.4f (error %.2f %%)",
+                     scores["accuracy"], scores["error_percent"])
+    else:
+        logging.info("Final validation mIoU: %.4f", scores["mean_iou"])
 
 
 def warm_start(package, config, trainer, strategy):

@@ -3,7 +3,9 @@
 Prints a table and writes JSON. Measured side by side in one process:
 the machine's fp32/bf16 matmul and conv peaks; the model's parameters and
 multiply-adds (TF profiler on the frozen graph); inference images/s at each
-batch size and precision, as a fraction of the peak; bf16/fp32 prediction
+batch size and precision, as a fraction of the peak, for the Keras model
+and for its frozen graph with batch norm folded into the convolutions
+(`seg_common.inference_graph`); bf16/fp32 prediction
 agreement; training-step images/s; peak memory; optionally the input
 pipeline's images/s and, for Bayesian SegNet, 50-sample MC timings.
 
@@ -27,6 +29,7 @@ import keras
 import numpy as np
 
 from seg_common import benchmarking
+from seg_common import inference_graph
 from seg_common import profiling
 from seg_common.data import build_dataset
 from seg_common.data import measure_throughput
@@ -39,6 +42,8 @@ flags.DEFINE_list("batch_sizes", ["1", "8"], "Inference batch sizes.")
 flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"],
                   "Dtype policies measured side by side.")
 flags.DEFINE_bool("jit_compile", False, "Compile the timed functions with XLA.")
+flags.DEFINE_bool("fold_batch_norm", True, "Also time the frozen inference "
+                  "graph with batch norm folded into the convolutions.")
 flags.DEFINE_integer("train_batch_size", 2, "Batch of the timed training step "
                      "(0 skips training).")
 flags.DEFINE_integer("repeats", 3, "Timed runs per figure (the best is kept).")
@@ -58,12 +63,29 @@ def _build(package, precision):
         keras.mixed_precision.set_dtype_policy("float32")
 
 
-def _agreement(reference, model, size):
+def _agreement(reference, forward, size):
+    """Fraction of pixels where `forward` predicts the float32 model's class."""
     images = np.random.default_rng(0).uniform(0, 255, (2, *size, 3))
     images = images.astype(np.float32)
     want = np.argmax(np.asarray(reference(images)["logits"], np.float32), -1)
-    got = np.argmax(np.asarray(model(images)["logits"], np.float32), -1)
+    got = np.argmax(np.asarray(forward(images)["logits"], np.float32), -1)
     return float(np.mean(want == got))
+
+
+def _folded_figures(reference, model, size, macs, peak):
+    """The same model as a frozen graph with batch norm folded (inference)."""
+    forward, folded = inference_graph.frozen_inference_function(
+        model, (None, *size, 3))
+    figures = {"batch_norms_folded": folded,
+               "folded_agreement_with_float32":
+                   _agreement(reference, forward, size)}
+    for batch in (int(b) for b in FLAGS.batch_sizes):
+        ips = benchmarking.function_throughput(forward, size, batch,
+                                               FLAGS.repeats)
+        figures[f"folded_inference_images_per_s_batch{batch}"] = ips
+        figures[f"folded_fraction_of_peak_batch{batch}"] = (
+            2 * macs * ips / peak)
+    return figures
 
 
 def _precision_figures(package, reference, precision, size, macs, peaks):
@@ -77,6 +99,8 @@ def _precision_figures(package, reference, precision, size, macs, peaks):
             model, size, batch, FLAGS.repeats, FLAGS.jit_compile)
         figures[f"inference_images_per_s_batch{batch}"] = ips
         figures[f"fraction_of_peak_batch{batch}"] = 2 * macs * ips / peak
+    if FLAGS.fold_batch_norm:
+        figures.update(_folded_figures(reference, model, size, macs, peak))
     if FLAGS.train_batch_size:
         config = package.PRESETS[FLAGS.preset]
         figures["training_images_per_s"] = benchmarking.training_throughput(

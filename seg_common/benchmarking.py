@@ -96,14 +96,33 @@ def inference_throughput(model, image_size, batch_size, repeats=3,
     Returns:
         float images per second.
     """
-    images = tf.random.uniform((batch_size, *image_size, 3), 0, 255)
-
     @tf.function(jit_compile=jit_compile)
     def forward(x):
-        outputs = model(x, training=False)
-        return tf.reduce_sum(tf.cast(outputs["logits"], tf.float32))
+        return model(x, training=False)
 
-    return batch_size / best_time(lambda: forward(images).numpy(), repeats)
+    return function_throughput(forward, image_size, batch_size, repeats)
+
+
+def function_throughput(forward, image_size, batch_size, repeats=3):
+    """Images per second of `forward(x)["logits"]` on random 0..255 images.
+
+    Args:
+        forward: images float32 (B, H, W, 3) -> dict with "logits", e.g. a
+            `seg_common.inference_graph.frozen_inference_function`.
+        image_size: (H, W).
+        batch_size: B.
+        repeats: timed repetitions (best is kept).
+
+    Returns:
+        float images per second.
+    """
+    images = tf.random.uniform((batch_size, *image_size, 3), 0, 255)
+
+    def run():
+        return tf.reduce_sum(tf.cast(forward(images)["logits"],
+                                     tf.float32)).numpy()
+
+    return batch_size / best_time(run, repeats)
 
 
 def training_throughput(model, loss_fn, image_size, batch_size, num_classes,

@@ -47,6 +47,19 @@ def test_benchmark_prints_and_writes_every_figure(tmp_path):
         assert figures["precisions"][precision]["inference_images_per_s_batch1"] > 0
         assert figures["precisions"][precision]["training_images_per_s"] > 0
     assert figures["precisions"]["float32"]["agreement_with_float32"] == 1.0
+    batch_norms = 8  # SegNet-Basic: 4 encoder + 4 decoder convs, each + BN
+    for precision in ("float32", "mixed_bfloat16"):
+        folded = figures["precisions"][precision]
+        assert folded["batch_norms_folded"] == batch_norms
+        assert folded["folded_inference_images_per_s_batch1"] > 0
+        print(precision, folded)
+    # Folding changes float32 rounding only; under bfloat16 it agrees with
+    # float32 about as well as the Keras bfloat16 model does.
+    fp32, bf16 = (figures["precisions"][p]
+                  for p in ("float32", "mixed_bfloat16"))
+    assert fp32["folded_agreement_with_float32"] >= 0.99
+    assert (bf16["folded_agreement_with_float32"]
+            >= bf16["agreement_with_float32"] - 0.05)
     assert figures["machine_peak_flops"]["fp32_matmul"] > 1e9
     assert set(figures["extra"]["mc_dropout"]["seconds"]) == {
         "full_float32", "fast_float32", "fast_bfloat16"}

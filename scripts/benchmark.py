@@ -49,6 +49,9 @@ flags.DEFINE_integer("train_batch_size", 2, "Batch of the timed training step "
 flags.DEFINE_integer("repeats", 3, "Timed runs per figure (the best is kept).")
 flags.DEFINE_integer("mc_samples", 0, "Bayesian SegNet: time this many MC "
                      "samples, full passes vs the fast path (0 skips).")
+flags.DEFINE_bool("pytorch_reference", False, "Bayesian SegNet: also time a "
+                  "plain PyTorch SegNet of the same architecture (needs "
+                  "torch; bayesian_segnet_tf.torch_reference).")
 flags.DEFINE_string("pipeline_data_dir", None, "TFRecords: also time the "
                     "training input pipeline at --image_size.")
 flags.DEFINE_string("output_json", None, "Write the figures here.")
@@ -109,6 +112,25 @@ def _precision_figures(package, reference, precision, size, macs, peaks):
     return figures
 
 
+def _versus_pytorch(result):
+    """Our best figure over the PyTorch yardstick's (> 1: we are faster)."""
+    ours, theirs = result["precisions"], result["extra"]["pytorch_reference"]
+    ratios = {}
+    for precision, torch_name in (("float32", "float32"),
+                                  ("mixed_bfloat16", "bfloat16_channels_last")):
+        for batch in FLAGS.batch_sizes:
+            key = f"images_per_s_batch{batch}"
+            best = max(ours.get(precision, {}).get(f"{p}inference_{key}", 0)
+                       for p in ("", "folded_"))
+            ratios[f"{precision}_{key}"] = best / theirs[torch_name][key]
+    mc = result["extra"].get("mc_dropout")
+    if mc:
+        torch_mc = theirs["bfloat16_channels_last"]["mc_seconds"]
+        ratios["mc_fastest_seconds_over_pytorch_bf16"] = (
+            min(mc["seconds"].values()) / torch_mc)
+    return ratios
+
+
 def _machine_peaks():
     logging.info("Measuring the machine's matmul and conv peaks ...")
     return {"fp32_matmul": benchmarking.matmul_peak("float32"),
@@ -163,6 +185,14 @@ def main(argv):
         result["extra"]["mc_dropout"] = mc_benchmark.benchmark_mc(
             arch=config.arch, dropout=config.dropout, image_size=size,
             num_samples=FLAGS.mc_samples, repeats=1)
+    if FLAGS.pytorch_reference:
+        from bayesian_segnet_tf import torch_reference
+        config = package.PRESETS[FLAGS.preset]
+        result["extra"]["pytorch_reference"] = torch_reference.benchmark_torch(
+            arch=config.arch, dropout=config.dropout, image_size=size,
+            batch_sizes=[int(b) for b in FLAGS.batch_sizes],
+            mc_samples=FLAGS.mc_samples, repeats=FLAGS.repeats)
+        result["extra"]["versus_pytorch"] = _versus_pytorch(result)
     if FLAGS.pipeline_data_dir:
         result["extra"]["input_pipeline"] = _pipeline_figure(size)
     result["peak_memory_gib"] = benchmarking.peak_rss_gib()

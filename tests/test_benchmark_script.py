@@ -1,5 +1,6 @@
 """scripts/benchmark.py end to end on the tiny SegNet-Basic: figures against oracles."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -26,13 +27,16 @@ def _conv_multiply_adds(size, width, classes):
 
 def test_benchmark_prints_and_writes_every_figure(tmp_path):
     out = tmp_path / "bench.json"
+    # The PyTorch yardstick needs the `bench` extra (CI installs it).
+    with_torch = importlib.util.find_spec("torch") is not None
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "scripts", "benchmark.py"),
          "--model=bayesian_segnet", "--preset=tiny", "--image_size=24,32",
          "--batch_sizes=1", "--repeats=1", "--train_batch_size=1",
-         "--mc_samples=3", f"--output_json={out}"],
+         "--mc_samples=3", f"--output_json={out}",
+         f"--pytorch_reference={with_torch}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=600, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+        timeout=1500, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert result.returncode == 0, result.stdout[-3000:]
     figures = json.loads(out.read_text())
     config = bayesian_segnet_tf.PRESETS["tiny"]
@@ -52,7 +56,6 @@ def test_benchmark_prints_and_writes_every_figure(tmp_path):
         folded = figures["precisions"][precision]
         assert folded["batch_norms_folded"] == batch_norms
         assert folded["folded_inference_images_per_s_batch1"] > 0
-        print(precision, folded)
     # Folding changes float32 rounding only; under bfloat16 it agrees with
     # float32 about as well as the Keras bfloat16 model does.
     fp32, bf16 = (figures["precisions"][p]
@@ -64,3 +67,11 @@ def test_benchmark_prints_and_writes_every_figure(tmp_path):
     assert set(figures["extra"]["mc_dropout"]["seconds"]) == {
         "full_float32", "fast_float32", "fast_bfloat16"}
     assert "multiply-adds" in result.stdout and "GFLOP/s" in result.stdout
+    if with_torch:
+        torch_figures = figures["extra"]["pytorch_reference"]
+        for precision in ("float32", "bfloat16_channels_last"):
+            assert torch_figures[precision]["images_per_s_batch1"] > 0
+            assert torch_figures[precision]["mc_seconds"] > 0
+        assert set(figures["extra"]["versus_pytorch"]) == {
+            "float32_images_per_s_batch1", "mixed_bfloat16_images_per_s_batch1",
+            "mc_fastest_seconds_over_pytorch_bf16"}

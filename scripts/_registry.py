@@ -57,8 +57,9 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
                seed=0):
     """The predictors evaluate/predict run, by name (first = reported).
 
-    Bayesian SegNet with `mc_samples` > 0: "mc" (MC dropout, with
-    uncertainty) and "weight_averaging" side by side. DeepLabv3+ with other
+    Bayesian SegNet with `mc_samples` > 0: "mc" (MC dropout, uncertainty =
+    mean per-class variance) and "weight_averaging" (one pass, uncertainty =
+    1 - max softmax) side by side. DeepLabv3+ with other
     or EncNet with other scales or flip: "multi_scale" (averaged softmax,
     `seg_common.inference.predict_multiscale`). Otherwise "single_scale".
 
@@ -68,8 +69,18 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
     """
     if is_bayesian(name) and mc_samples > 0:
         mc = bayesian_segnet_tf.MonteCarloSampler(model, mc_samples)
+        single_pass = evaluation.softmax_predictor(model)
+
+        def weight_averaging(images):
+            # One pass has no sample variance: 1 - max softmax stands in as
+            # its uncertainty, so AUROC and calibration are reported for it.
+            outputs = dict(single_pass(images))
+            outputs["uncertainty"] = 1.0 - tf.reduce_max(
+                outputs["probabilities"], -1)
+            return outputs
+
         return {"mc": lambda images: mc(images, seed=seed),
-                "weight_averaging": evaluation.softmax_predictor(model)}
+                "weight_averaging": weight_averaging}
     if tuple(scales) != (1.0,) or flip:
         if name not in MULTI_SCALE_MODELS:
             raise ValueError("--eval_scales/--flip are options of "

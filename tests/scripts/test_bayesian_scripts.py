@@ -22,9 +22,13 @@ def test_bayesian_segnet_scripts(synthetic_dir, image_dir, tmp_path):
     assert list(report["predictors"]) == ["mc", "weight_averaging"]
     mc = report["predictors"]["mc"]
     assert report["mean_iou"] == mc["metrics"]["mean_iou"]
-    assert 0.0 <= mc["uncertainty"]["auroc_misclassification"] <= 1.0
-    reliability = mc["uncertainty"]["reliability"]
-    assert sum(reliability["count"]) == np.sum(mc["confusion_matrix"])
+    for predictor in report["predictors"].values():  # both get AUROC, ECE
+        uncertainty = predictor["uncertainty"]
+        assert 0.0 <= uncertainty["auroc_misclassification"] <= 1.0
+        assert 0.0 <= uncertainty["expected_calibration_error"] <= 1.0
+        reliability = uncertainty["reliability"]
+        assert (sum(reliability["count"])
+                == np.sum(predictor["confusion_matrix"]))
     export_dir = str(tmp_path / "export")
     run_script("export", f"--model_dir={model_dir}",
                f"--export_dir={export_dir}", "--mc_samples=3")

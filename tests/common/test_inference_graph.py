@@ -50,6 +50,7 @@ def _conv_bn_model():
 
 
 def _build(policy):
+    keras.utils.set_random_seed(0)
     keras.mixed_precision.set_dtype_policy(policy)
     try:
         return _conv_bn_model()
@@ -86,10 +87,11 @@ def test_folded_graph_matches_the_keras_model_in_float32():
     _randomise_batch_norms(model)
     images, want, unfolded, folded, count = _fold_both_ways(model, model, 1)
     assert count == 4
+    scale = np.abs(want).max()  # float32 rounding grows with the logits
     np.testing.assert_allclose(unfolded(images)["logits"].numpy(), want,
-                               rtol=1e-5, atol=1e-4)
+                               rtol=1e-5, atol=1e-5 * scale)
     np.testing.assert_allclose(folded(images)["logits"].numpy(), want,
-                               rtol=1e-4, atol=1e-3)
+                               rtol=1e-4, atol=1e-4 * scale)
     # Each folded BN takes its scale multiply with it; the unfoldable one
     # keeps its own.
     assert _feature_map_muls(unfolded) == 5

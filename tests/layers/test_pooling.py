@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from seg_common.layers import MaxPoolWithArgmax2D, MaxUnpool2D
+from seg_common.layers.pooling import max_pool_with_argmax
 
 
 def numpy_pool_unpool(x):
@@ -84,3 +85,16 @@ def test_unpool_rejects_non_int64_indices(rng):
 def test_pool_rejects_wrong_rank():
     with pytest.raises(ValueError, match="inputs"):
         MaxPoolWithArgmax2D()(np.zeros((4, 4, 1), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.bfloat16])
+def test_pool_equals_tf_max_pool_with_argmax(rng, dtype):
+    x = tf.cast(_inputs(rng, (2, 9, 12, 5), ties=True) +
+                _inputs(rng, (2, 9, 12, 5), ties=False) * 0.1, dtype)
+    values, indices = max_pool_with_argmax(x)
+    want_values, want_indices = tf.nn.max_pool_with_argmax(
+        x, 2, 2, "SAME", output_dtype=tf.int64, include_batch_in_index=True)
+    assert values.dtype == dtype
+    np.testing.assert_array_equal(np.asarray(tf.cast(values, tf.float32)),
+                                  tf.cast(want_values, tf.float32).numpy())
+    np.testing.assert_array_equal(np.asarray(indices), want_indices.numpy())

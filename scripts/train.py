@@ -54,6 +54,9 @@ flags.DEFINE_string("init_checkpoint", None,
                     "dependent weights are skipped when the counts differ.")
 flags.DEFINE_string("val_split", None, "Split validated during training "
                     "(default: val, or test for a dataset without val).")
+flags.DEFINE_bool("validate", True, "Validate on --val_split during and at "
+                  "the end of training; --novalidate skips it (e.g. when "
+                  "evaluate.py with batch-norm re-estimation follows).")
 flags.DEFINE_integer("eval_every", 0, "Validate every N steps (0: at end).")
 flags.DEFINE_integer("eval_batches", None, "Batches per validation.")
 flags.DEFINE_integer("eval_batch_size", None, "Validation batch size "
@@ -181,8 +184,9 @@ def main(argv):
             FLAGS.model_dir):
         warm_start(package, config, trainer, strategy)
     try:
-        result = trainer.fit(dataset_fn(source, config),
-                             make_validation(source, config, info))
+        result = trainer.fit(
+            dataset_fn(source, config),
+            make_validation(source, config, info) if FLAGS.validate else None)
     except training.NonFiniteLossError as error:
         _common.fail(str(error))
     if "val" not in result:

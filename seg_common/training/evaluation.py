@@ -157,13 +157,15 @@ def format_table(results, class_names):
             rows.append((key, [results[n].get("uncertainty", {}).get(key)
                                for n in names]))
     width = max(len(r[0]) for r in rows) + 2
-    return "\n".join(r[0].ljust(width) + "".join(_cell(v) for v in r[1])
+    column = max(16, *(len(n) + 2 for n in names))
+    return "\n".join(r[0].ljust(width) + "".join(_cell(v, column)
+                                                  for v in r[1])
                      for r in rows)
 
 
-def _cell(value):
+def _cell(value, width):
     if isinstance(value, str):
-        return value.rjust(16)
+        return value.rjust(width)
     if value is None or math.isnan(value):
-        return "n/a".rjust(16)
-    return f"{value:16.4f}"
+        return "n/a".rjust(width)
+    return f"{value:{width}.4f}"

@@ -128,3 +128,16 @@ def test_validation_and_summaries_written(tmp_path):
                                val.dataset, 3)["m"]
     assert result["val"]["metrics"] == oracle["metrics"]
     assert list((tmp_path / "train").iterdir())  # event files exist
+
+
+def test_format_table_keeps_long_predictor_names_apart():
+    from seg_common.training import evaluation
+    metrics = {"global_accuracy": 0.5, "class_accuracy": 0.25,
+               "mean_iou": float("nan"), "frequency_weighted_iou": 0.125,
+               "per_class_iou": [0.5, float("nan")]}
+    results = {name: {"metrics": metrics, "trimap": {}}
+               for name in ("mc", "weight_averaging")}
+    lines = evaluation.format_table(results, ["a", "b"]).splitlines()
+    assert lines[0].split() == ["mc", "weight_averaging"]
+    assert lines[3].split() == ["mean_iou", "n/a", "n/a"]
+    assert lines[1].split() == ["global_accuracy", "0.5000", "0.5000"]

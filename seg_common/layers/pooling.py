@@ -20,12 +20,12 @@ def _flat_positions(shape):
                 tf.range(c), (1, 1, 1, -1))
 
 
-@tf.function(jit_compile=True)
 def max_pool_with_argmax(x):
     """Ceil-mode 2x2/2 max pool with batch-inclusive flat argmax indices.
 
     Equals `tf.nn.max_pool_with_argmax(x, 2, 2, "SAME", int64, True)` (first
-    maximum in raster order), but XLA fuses it into one pass: about 11x
+    maximum in raster order). Under `tf.function(jit_compile=True)`, as
+    `MaxPoolWithArgmax2D` runs it, XLA fuses it into one pass: about 11x
     faster on a 2-core CPU at 360x480x64. The gradient reaches the selected
     element only.
 
@@ -59,14 +59,14 @@ def max_pool_with_argmax(x):
     return values, indices
 
 
-@tf.function(jit_compile=True)
 def max_unpool(values, indices, output_shape):
     """Writes `values` at their flat `indices` into zeros of `output_shape`.
 
     Each index must lie in the 2x2 window its pooled position came from (as
     `max_pool_with_argmax` gives), so the unpooled map is the nearest-
     neighbour upsampling of `values` kept where the upsampled index equals
-    the position's own flat index: one fused pass instead of a scatter.
+    the position's own flat index: under XLA (as `MaxUnpool2D` runs it) one
+    fused pass instead of a scatter.
 
     Args:
         values: (B, h, w, C); indices: int64 (B, h, w, C);
@@ -114,9 +114,14 @@ class MaxPoolWithArgmax2D(keras.layers.Layer):
 
     def build(self, input_shape):
         check_rank("inputs", input_shape, (4,))
+        # One XLA function per layer: it traces once per input shape.
+        self._pool = tf.function(max_pool_with_argmax, jit_compile=True)
 
     def call(self, inputs):
-        return max_pool_with_argmax(inputs)
+        # EnsureShape carries the static shape past the function call, so
+        # graph-level shape inference (the multiply-add profiler) sees it.
+        shape, _ = self.compute_output_shape(tuple(inputs.shape))
+        return tuple(tf.ensure_shape(t, shape) for t in self._pool(inputs))
 
     def compute_output_shape(self, input_shape):
         shape = (input_shape[0], _ceil_half(input_shape[1]),
@@ -156,6 +161,7 @@ class MaxUnpool2D(keras.layers.Layer):
         for name, shape in zip(("values", "indices", "pooled_input"),
                                input_shape):
             check_rank(name, shape, (4,))
+        self._unpool = tf.function(max_unpool, jit_compile=True)
 
     def call(self, inputs):
         values, indices, like = inputs
@@ -164,8 +170,10 @@ class MaxUnpool2D(keras.layers.Layer):
                 f"`indices` must be int64 (from MaxPoolWithArgmax2D), got "
                 f"{indices.dtype.name}.")
         shape = tf.shape(like, out_type=tf.int64)
-        return max_unpool(values, indices, tf.concat(
+        unpooled = self._unpool(values, indices, tf.concat(
             [shape[:3], tf.shape(values, out_type=tf.int64)[3:]], 0))
+        return tf.ensure_shape(unpooled, self.compute_output_shape(
+            [tuple(values.shape), None, tuple(like.shape)]))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[2][:3]) + (input_shape[0][3],)

@@ -54,6 +54,8 @@ flags.DEFINE_bool("pytorch_reference", False, "Bayesian SegNet: also time a "
                   "torch; bayesian_segnet_tf.torch_reference).")
 flags.DEFINE_string("pipeline_data_dir", None, "TFRecords: also time the "
                     "training input pipeline at --image_size.")
+flags.DEFINE_integer("seed", 0, "Seed of the randomly initialised weights, "
+                     "so agreement figures are reproducible.")
 flags.DEFINE_string("output_json", None, "Write the figures here.")
 flags.mark_flags_as_required(["model", "preset"])
 
@@ -166,6 +168,7 @@ def main(argv):
     package = _registry.get_package(FLAGS.model)
     size = tuple(int(s) for s in FLAGS.image_size)
     peaks = _machine_peaks()
+    keras.utils.set_random_seed(FLAGS.seed)
     reference = _build(package, "float32")
     trainable, non_trainable = benchmarking.count_parameters(reference)
     macs = profiling.multiply_adds(reference, (1, *size, 3))

@@ -129,6 +129,9 @@ def training_throughput(model, loss_fn, image_size, batch_size, num_classes,
                         repeats=3, jit_compile=False):
     """Images per second of one SGD training step (forward, backward, update).
 
+    The model's weights (batch-norm moving statistics included) are restored
+    afterwards, so figures measured on it later are not skewed by the steps.
+
     Args:
         model: a Keras model returning a dict with "logits".
         loss_fn: the package's loss, `loss_fn(labels, outputs)["loss"]`.
@@ -154,7 +157,11 @@ def training_throughput(model, loss_fn, image_size, batch_size, num_classes,
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
 
-    return batch_size / best_time(lambda: step().numpy(), repeats)
+    weights = model.get_weights()
+    try:
+        return batch_size / best_time(lambda: step().numpy(), repeats)
+    finally:
+        model.set_weights(weights)
 
 
 def peak_rss_gib():

@@ -5,13 +5,8 @@ import json
 import os
 import sys
 
-# Both must precede the first TensorFlow import: a quieter start-up, and
-# TensorFlow's oneDNN kernels (fused conv + bias + activation, oneDNN
-# convolutions). TensorFlow enables those by default only on some CPUs; on
-# an AVX2-only CPU they make inference ~20% faster (README, Benchmarks).
-# A value already in the environment wins.
+# Quieter TF start-up; must precede the first TensorFlow import.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402

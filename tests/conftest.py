@@ -1,11 +1,8 @@
-"""Test-session setup: two logical CPU devices, quiet TF logs, oneDNN kernels,
-seeded numpy."""
+"""Test-session setup: two logical CPU devices, quiet TF logs, seeded numpy."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The tests run the kernels the scripts run (scripts/_common.py).
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

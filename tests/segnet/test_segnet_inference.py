@@ -40,9 +40,10 @@ def test_shared_prefix_equals_full_passes_with_the_same_masks(arch, dropout):
     fast = mc_predict(model, images, 7, seed=3, chunk_size=3)
     full = mc_predict(model, images, 7, seed=3, chunk_size=3,
                       shared_prefix=False)
-    # Exact up to float32 rounding: oneDNN picks its convolution kernels by
-    # batch size, so the two paths round differently (up to ~4e-5 in
-    # probability), far below what a differing dropout mask changes.
+    # Exact up to float32 rounding: with TF_ENABLE_ONEDNN_OPTS=1 oneDNN picks
+    # its convolution kernels by batch size, so the two paths round
+    # differently (up to ~4e-5 in probability), far below what a differing
+    # dropout mask changes.
     for key in fast:
         np.testing.assert_allclose(fast[key], full[key], atol=2e-4, err_msg=key)
     assert fast["uncertainty"].max() > 1e-3  # the samples really differ

@@ -7,7 +7,8 @@ batch size and precision, as a fraction of the peak, for the Keras model
 and for its frozen graph with batch norm folded into the convolutions
 (`seg_common.inference_graph`); bf16/fp32 prediction
 agreement; training-step images/s; peak memory; optionally the input
-pipeline's images/s and, for Bayesian SegNet, 50-sample MC timings.
+pipeline's images/s, the folded graph's time per op type (--profile) and,
+for Bayesian SegNet, 50-sample MC timings.
 
 Examples:
   python scripts/benchmark.py --model=deeplabv3plus --preset=xception_65_voc \
@@ -52,6 +53,8 @@ flags.DEFINE_integer("mc_samples", 0, "Bayesian SegNet: time this many MC "
 flags.DEFINE_bool("pytorch_reference", False, "Bayesian SegNet: also time a "
                   "plain PyTorch SegNet of the same architecture (needs "
                   "torch; bayesian_segnet_tf.torch_reference).")
+flags.DEFINE_bool("profile", False, "Also trace one batch-1 run of the "
+                  "float32 folded graph and print its time per op type.")
 flags.DEFINE_string("pipeline_data_dir", None, "TFRecords: also time the "
                     "training input pipeline at --image_size.")
 flags.DEFINE_integer("seed", 0, "Seed of the randomly initialised weights, "
@@ -148,6 +151,15 @@ def _pipeline_figure(size):
     return measure_throughput(dataset, num_batches=60, warmup_batches=60)
 
 
+def _print_profile(profile):
+    print(f"  op profile, float32 folded graph, batch 1: "
+          f"{profile['wall_seconds']:.3f} s wall, "
+          f"{profile['op_seconds']:.3f} s summed over ops")
+    for row in profile["ops"]:
+        print(f"    {row['op']:>24} {row['nodes']:5d} nodes "
+              f"{row['seconds'] * 1e3:9.1f} ms {row['share']:6.1%}")
+
+
 def _print_table(result):
     print(f"\n{FLAGS.model} / {FLAGS.preset} at {result['image_size']}")
     print(f"  parameters: {result['parameters']['trainable']:,} trainable, "
@@ -159,7 +171,10 @@ def _print_table(result):
         for name, value in figures.items():
             print(f"  {precision:>15} {name}: {value:.3f}")
     for name, value in result.get("extra", {}).items():
-        print(f"  {name}: {json.dumps(value)}")
+        if name != "op_profile":
+            print(f"  {name}: {json.dumps(value)}")
+    if "op_profile" in result["extra"]:
+        _print_profile(result["extra"]["op_profile"])
     print(f"  peak memory: {result['peak_memory_gib']:.2f} GiB")
 
 
@@ -196,6 +211,10 @@ def main(argv):
             batch_sizes=[int(b) for b in FLAGS.batch_sizes],
             mc_samples=FLAGS.mc_samples, repeats=FLAGS.repeats)
         result["extra"]["versus_pytorch"] = _versus_pytorch(result)
+    if FLAGS.profile:
+        forward, _ = inference_graph.frozen_inference_function(
+            reference, (1, *size, 3))
+        result["extra"]["op_profile"] = benchmarking.op_profile(forward, size)
     if FLAGS.pipeline_data_dir:
         result["extra"]["input_pipeline"] = _pipeline_figure(size)
     result["peak_memory_gib"] = benchmarking.peak_rss_gib()

@@ -4,6 +4,7 @@ Every figure is a measurement on the running machine: best of `repeats` timed
 runs after warm-up, so other load on the machine only makes figures worse.
 """
 
+import collections
 import resource
 import time
 
@@ -162,6 +163,68 @@ def training_throughput(model, loss_fn, image_size, batch_size, num_classes,
         return batch_size / best_time(lambda: step().numpy(), repeats)
     finally:
         model.set_weights(weights)
+
+
+def op_profile(forward, image_size, batch_size=1, top=12):
+    """Time per op type of one traced run of a graph function (FULL_TRACE).
+
+    Runs `forward.graph` (e.g. a `seg_common.inference_graph.
+    frozen_inference_function`) in a TF1 session, warms it up twice, then
+    traces one run and sums each executed node's elapsed time by op type.
+    Ops run concurrently on several cores, so the op times may add up to
+    more than the wall time; shares are of the summed op time.
+
+    Args:
+        forward: a function with a `.graph` taking float32 (B, H, W, 3).
+        image_size: (H, W).
+        batch_size: B.
+        top: op types listed by name; the rest are summed as "other".
+
+    Returns:
+        dict: "wall_seconds" of the traced run, "op_seconds" (summed over
+        ops), and "ops": [{"op", "nodes", "seconds", "share"}], slowest first.
+    """
+    graph_def = forward.graph.as_graph_def()
+    op_types = {node.name: node.op for node in graph_def.node}
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.graph_util.import_graph_def(graph_def, name="")
+    placeholder = next(n.name for n in graph_def.node if n.op == "Placeholder")
+    fetches = [graph.get_tensor_by_name(t.name) for t in forward.graph.outputs]
+    images = np.random.default_rng(0).uniform(
+        0, 255, (batch_size, *image_size, 3)).astype(np.float32)
+    feed = {f"{placeholder}:0": images}
+    with tf.compat.v1.Session(graph=graph) as session:
+        for _ in range(2):
+            session.run(fetches, feed)
+        metadata = tf.compat.v1.RunMetadata()
+        options = tf.compat.v1.RunOptions(
+            trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
+        start = time.perf_counter()
+        session.run(fetches, feed, options=options, run_metadata=metadata)
+        wall = time.perf_counter() - start
+    seconds, nodes = collections.Counter(), collections.Counter()
+    for device in metadata.step_stats.dev_stats:
+        for stats in device.node_stats:
+            # The op that ran, after grappler's fusions (Conv2D + BiasAdd +
+            # Relu -> _FusedConv2D): the label reads "name = Op(inputs)".
+            label = stats.timeline_label
+            op = (label.split(" = ", 1)[1].split("(")[0] if " = " in label
+                  else op_types.get(stats.node_name, stats.node_name))
+            if op in ("_SOURCE", "_Arg", "_Retval", "Const", "NoOp"):
+                continue
+            seconds[op] += stats.all_end_rel_micros * 1e-6
+            nodes[op] += 1
+    total = sum(seconds.values())
+    ranked = seconds.most_common()
+    rows = [{"op": op, "nodes": nodes[op], "seconds": t, "share": t / total}
+            for op, t in ranked[:top]]
+    rest = ranked[top:]
+    if rest:
+        t = sum(t for _, t in rest)
+        rows.append({"op": "other", "nodes": sum(nodes[op] for op, _ in rest),
+                     "seconds": t, "share": t / total})
+    return {"wall_seconds": wall, "op_seconds": total, "ops": rows}
 
 
 def peak_rss_gib():

@@ -33,7 +33,7 @@ def test_benchmark_prints_and_writes_every_figure(tmp_path):
         [sys.executable, os.path.join(ROOT, "scripts", "benchmark.py"),
          "--model=bayesian_segnet", "--preset=tiny", "--image_size=24,32",
          "--batch_sizes=1", "--repeats=1", "--train_batch_size=1",
-         "--mc_samples=3", f"--output_json={out}",
+         "--mc_samples=3", "--profile", f"--output_json={out}",
          f"--pytorch_reference={with_torch}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=1500, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
@@ -67,6 +67,10 @@ def test_benchmark_prints_and_writes_every_figure(tmp_path):
     assert set(figures["extra"]["mc_dropout"]["seconds"]) == {
         "full_float32", "fast_float32", "fast_bfloat16"}
     assert "multiply-adds" in result.stdout and "GFLOP/s" in result.stdout
+    profile = figures["extra"]["op_profile"]
+    convs = sum(row["nodes"] for row in profile["ops"] if "Conv2D" in row["op"])
+    assert convs == 9  # 8 7x7 convs and the 1x1 classifier, each traced once
+    assert "op profile" in result.stdout
     if with_torch:
         torch_figures = figures["extra"]["pytorch_reference"]
         for precision in ("float32", "bfloat16_channels_last"):

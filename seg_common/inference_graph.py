@@ -29,11 +29,18 @@ from tensorflow.python.framework import convert_to_constants
 
 _CONVOLUTIONS = ("Conv2D", "DepthwiseConv2dNative")
 _CHANNEL_PRESERVING = ("BatchToSpaceND",)
+# The ops whose constant operands `_match` reads.
+_FOLD_OPERAND_OPS = _CONVOLUTIONS + ("Mul", "Add", "AddV2", "BiasAdd")
 
 
 def _name(tensor_name):
     """Node name of an input reference ("^a", "a:1" -> "a")."""
     return tensor_name.lstrip("^").split(":")[0]
+
+
+def _tensor(ref):
+    """Tensor name of an input reference ("a" -> "a:0")."""
+    return ref if ":" in ref else ref + ":0"
 
 
 class _Graph:
@@ -47,7 +54,7 @@ class _Graph:
             for ref in node.input:
                 self.consumers[_name(ref)].append(node.name)
         self._constant = {}
-        self._session_graph = None
+        self._values = None
 
     def is_constant(self, name):
         """Whether the node's value depends on no placeholder."""
@@ -58,14 +65,26 @@ class _Graph:
         return self._constant[name]
 
     def value(self, ref):
-        """The numpy value of a constant tensor reference."""
-        if self._session_graph is None:
-            self._session_graph = tf.Graph()
-            with self._session_graph.as_default():
+        """The numpy value of a constant input of a conv, Mul, Add or BiasAdd.
+
+        The first call computes every such input in one session run: a run
+        per value would prune and copy the whole graph (all the model's
+        weights) each time.
+        """
+        if self._values is None:
+            wanted = sorted({
+                _tensor(input_ref) for node in self.graph_def.node
+                if node.op in _FOLD_OPERAND_OPS
+                and not self.is_constant(node.name)
+                for input_ref in node.input
+                if not input_ref.startswith("^")
+                and self.is_constant(_name(input_ref))})
+            graph = tf.Graph()
+            with graph.as_default():
                 tf.graph_util.import_graph_def(self.graph_def, name="")
-        tensor = ref if ":" in ref else ref + ":0"
-        with tf.compat.v1.Session(graph=self._session_graph) as session:
-            return session.run(tensor)
+            with tf.compat.v1.Session(graph=graph) as session:
+                self._values = dict(zip(wanted, session.run(wanted)))
+        return self._values[_tensor(ref)]
 
     def single_consumer(self, name):
         consumers = self.consumers[name]

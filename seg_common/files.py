@@ -12,6 +12,7 @@ Example:
 
 import contextlib
 import os
+import pathlib
 import shutil
 import tempfile
 
@@ -23,7 +24,7 @@ def _temporary_sibling(path, make):
     if make == "dir":
         return tempfile.mkdtemp(prefix=prefix, dir=parent)
     handle, name = tempfile.mkstemp(prefix=prefix, dir=parent,
-                                    suffix=os.path.splitext(path)[1])
+                                    suffix="".join(pathlib.Path(path).suffixes))
     os.close(handle)
     return name
 
@@ -62,8 +63,8 @@ def atomic_directory(path, replace=None):
 def atomic_file(path):
     """Yields a temporary file name that replaces `path` on success.
 
-    The temporary file keeps `path`'s extension (writers such as
-    `keras.Model.save_weights` check it) and lives beside `path`.
+    The temporary file keeps `path`'s extensions (`.weights.h5`: writers such
+    as `keras.Model.save_weights` check them) and lives beside `path`.
     """
     tmp = _temporary_sibling(path, "file")
     try:

@@ -16,7 +16,8 @@ def build_model(config=None, **overrides):
     """Builds EncNet (or the FCN baseline) as a functional `keras.Model`.
 
     Stage-4 head (spec 1.2): conv5 3x3 -> 512 + BN + ReLU [-> lateral fusion
-    of c2, c3] [-> 1x1 projection] -> Context Encoding Module (Encoding,
+    of c2, c3] -> Context Encoding Module ([1x1 projection feeding only the
+    Encoding layer] Encoding,
     BN over K, ReLU, sum/mean over K -> e; gamma = sigmoid(FC(e));
     Y = X * gamma or relu(X + X * gamma)) -> Dropout(0.1) -> 1x1 conv ->
     bilinear x8 upsampling. SE head: FC on e. Stage-3 branch (spec 1.3): 1x1
@@ -95,10 +96,16 @@ def _lateral_fusion(x, features, config):
 
 
 def _context_encoding_module(x, config):
-    """Returns `(Y, e)`: the attended featuremap and the encoded vector."""
+    """Returns `(Y, e)`: the attended featuremap and the encoded vector.
+
+    The optional 1x1 conv + BN + ReLU projection (reference code) feeds only
+    the Encoding Layer; the featuremap attention scales the module's own
+    input `x` (paper Fig. 2; PyTorch-Encoding `EncModule`).
+    """
+    encoder_input = x
     if config.encoding_projection:
-        x = _conv(config, 1, "head_encoding_projection")(x)
-    encoded = _encoding(config, "head_context_encoding")(x)    # [B, D]
+        encoder_input = _conv(config, 1, "head_encoding_projection")(x)
+    encoded = _encoding(config, "head_context_encoding")(encoder_input)  # [B, D]
     gamma = keras.layers.Dense(config.head_channels, activation="sigmoid",
                                name="head_attention_fc")(encoded)
     y = FeaturemapAttention(config.attention, name="head_attention")([x, gamma])

@@ -149,3 +149,26 @@ def test_mixed_precision_keeps_encoding_and_outputs_in_float32(mixed_bfloat16):
     for key, value in out.items():
         assert value.dtype == "float32", key
         assert np.all(np.isfinite(np.asarray(value))), key
+
+
+@pytest.mark.parametrize("attention", ["residual", "scale"])
+def test_attention_scales_the_module_input_not_the_projection(attention):
+    """Paper Fig. 2 / the reference `EncModule`: the 1x1 projection feeds only
+    the Encoding Layer; the attended map is `relu(x + x * gamma)` (or
+    `x * gamma`) of the module's input x, computed here independently from
+    the model's own intermediate tensors."""
+    model = encnet_tf.build_model(TINY, lateral=True, encoding_projection=True,
+                                  attention=attention)
+    x_layer = model.get_layer("head_lateral_fusion")
+    probe = keras.Model(model.input, {
+        "x": x_layer.output,
+        "gamma": model.get_layer("head_attention_fc").output,
+        "y": model.get_layer("head_attention").output})
+    images = np.random.default_rng(0).uniform(0, 255, (2, 48, 64, 3))
+    out = {k: np.asarray(v) for k, v in probe(
+        images.astype(np.float32), training=False).items()}
+    scaled = out["x"] * out["gamma"][:, None, None, :]
+    want = np.maximum(out["x"] + scaled, 0) if attention == "residual" \
+        else scaled
+    assert np.abs(out["x"]).max() > 0 and out["gamma"].std() > 0
+    np.testing.assert_allclose(out["y"], want, rtol=1e-5, atol=1e-6)

@@ -8,8 +8,9 @@ import tensorflow as tf
 class InputNormalization(keras.layers.Layer):
     """`y = x * scale + offset` per channel: the backbone's input normalisation.
 
-    Xception: `scale=1/127.5, offset=-1` (x/127.5 - 1). ResNet "beta":
-    `scale=1, offset=-mean_rgb` ([123.15, 115.90, 103.06]). keras.applications
+    Xception and ResNet "beta" (TF1 DeepLab's `resnet_v1_*_beta`):
+    `scale=1/127.5, offset=-1` (x/127.5 - 1, zero mean, unit range; the
+    ImageNet mean subtraction belongs to the non-beta TF1 ResNets). keras.applications
     ResNet ("caffe"): `reverse_channels=True` (RGB -> BGR) and
     `offset=-[103.939, 116.779, 123.68]`.
 

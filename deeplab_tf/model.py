@@ -15,7 +15,6 @@ from seg_common.backbones import build_resnet, build_xception
 from seg_common.config import resolve_config as shared_resolve_config
 from seg_common.layers import AtrousSeparableConv2D, ConvBNAct
 
-MEAN_RGB = (123.15, 115.90, 103.06)   # ref resnet_v1_beta preprocessing
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)   # keras.applications.resnet
 HEAD_MOMENTUM, HEAD_EPSILON = 0.9997, 1e-5   # ref ASPP/decoder batch norm
 _DEPTHWISE_INIT = {"class_name": "TruncatedNormal", "config": {"stddev": 0.33}}
@@ -52,8 +51,8 @@ def build_backbone(config):
     if style == "keras":   # keras.applications "caffe" preprocessing
         normalize = InputNormalization(1.0, [-m for m in CAFFE_MEAN_BGR],
                                        reverse_channels=True)
-    else:
-        normalize = InputNormalization(1.0, [-m for m in MEAN_RGB])
+    else:   # ref feature_extractor: resnet_v1_*_beta -> x / 127.5 - 1
+        normalize = InputNormalization(1 / 127.5, -1.0)
     return backbone, normalize, "c4"
 
 

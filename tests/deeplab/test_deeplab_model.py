@@ -1,11 +1,14 @@
 """DeepLabv3+ model: one set of weights at every output stride, heads, layers, errors."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 
 import deeplab_tf
 from deeplab_tf.layers import BilinearResize, InputNormalization
+from deeplab_tf.model import build_backbone
 from tests.deeplab.oracles import resize_bilinear_align_corners
 
 # Small heads on the cheapest backbone; no image pooling, so that the atrous
@@ -137,3 +140,19 @@ def test_presets_hold_the_paper_settings():
         "xception_65", 16, (6, 12, 18), True, True, 0.007, (513, 513))
     assert presets["resnet_101_voc"].weight_decay == 1e-4
     assert presets["xception_65_cityscapes"].num_classes == 19
+
+
+@pytest.mark.parametrize("stem, want", [
+    # TF1 DeepLab feature_extractor: resnet_v1_*_beta -> x / 127.5 - 1.
+    ("beta", [[[[-1.0, 0.0, 1.0]]]]),
+    # keras.applications "caffe": RGB -> BGR, minus the BGR ImageNet mean.
+    ("standard", [[[[255 - 103.939, 127.5 - 116.779, 0 - 123.68]]]]),
+])
+def test_resnet_input_normalisation_follows_the_stem(stem, want):
+    config = deeplab_tf.PRESETS["resnet_101_voc"]
+    config = dataclasses.replace(config, backbone="resnet_50",
+                                 resnet_stem=stem)
+    _, normalize, _ = build_backbone(config)
+    np.testing.assert_allclose(
+        normalize(np.array([[[[0.0, 127.5, 255.0]]]], np.float32)), want,
+        rtol=1e-6)

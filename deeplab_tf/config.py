@@ -20,7 +20,7 @@ class Config:
     """Everything that defines a DeepLabv3+ model and its training recipe.
 
     Model fields:
-        num_classes: output classes (21 VOC, 19 Cityscapes, 151 ADE20K).
+        num_classes: output classes (21 VOC, 19 Cityscapes, 150 ADE20K).
         input_shape: (H, W, 3); H and W may be `None`.
         backbone: one of `BACKBONES` (`"xception_tiny"`: not in the paper,
             an Xception-65-shaped network with 8-64 channels for tests).
@@ -130,9 +130,10 @@ PRESETS = {
     "xception_71_cityscapes": Config(
         num_classes=19, backbone="xception_71", crop_size=(769, 769),
         train_steps=90_000),
+    # The project's ADE20K records hold 150 classes with 255 ignored (the
+    # reference trains 151 logits with "other" = 0 ignored).
     "xception_65_ade20k": Config(
-        num_classes=151, ignore_label=0,           # ref: ADE ignore 0
-        train_steps=150_000),                      # ref g3doc: 150K
+        num_classes=150, train_steps=150_000),     # ref g3doc: 150K
     # Trains in seconds on a CPU (not a paper model).
     "tiny": Config(num_classes=3, backbone="xception_tiny", output_stride=16,
                    aspp_channels=64, low_level_channels=16,

@@ -16,7 +16,10 @@ from seg_common import export
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "Directory written by train.py.")
 flags.DEFINE_string("export_dir", None, "Destination of the SavedModel.")
-flags.DEFINE_bool("overwrite", False, "Replace a non-empty --export_dir.")
+flags.DEFINE_bool("overwrite", False,
+                  "Replace --export_dir when it holds a previous SavedModel "
+                  "and nothing else; a directory with any other file "
+                  "(checkpoints, config.json, events) is never replaced.")
 flags.DEFINE_integer("mc_samples", None,
                      "Bayesian SegNet: MC dropout samples served (default: "
                      "the config's num_samples; 0 = weight averaging).")

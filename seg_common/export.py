@@ -3,11 +3,16 @@
 import json
 import os
 import shutil
-import uuid
 
 import tensorflow as tf
 
+from seg_common import files
+
 EXTRA_DIR = "assets.extra"  # TF Serving's folder for files beside the graph
+# What a SavedModel directory holds: `--overwrite` replaces nothing else.
+SAVED_MODEL_ENTRIES = frozenset({
+    "saved_model.pb", "saved_model.pbtxt", "fingerprint.pb", "variables",
+    "assets", EXTRA_DIR})
 
 
 def softmax_outputs(model, images):
@@ -70,6 +75,8 @@ def export_saved_model(model, export_dir, outputs_fn=softmax_outputs,
 
     The model is saved into a temporary sibling directory and renamed into
     place only when complete, so `export_dir` never holds half an export.
+    An existing `export_dir` is replaced only when it holds a SavedModel and
+    nothing else (see `check_export_dir`).
 
     Args:
         model: keras model (dict output with "logits").
@@ -78,40 +85,67 @@ def export_saved_model(model, export_dir, outputs_fn=softmax_outputs,
             optional extra maps; must be traceable by `tf.function`.
         extra_files: dict file name -> JSON-compatible content written to
             `export_dir/assets.extra/` (e.g. the run's config.json).
-        overwrite: replace an existing non-empty `export_dir`.
+        overwrite: replace a previous SavedModel in `export_dir`.
 
     Returns:
         export_dir.
 
     Raises:
-        FileExistsError: `export_dir` is not empty and `overwrite` is False.
+        FileExistsError: `export_dir` holds anything but a SavedModel, or a
+            SavedModel and `overwrite` is False.
     """
     export_dir = os.path.abspath(export_dir)
-    if _non_empty(export_dir) and not overwrite:
-        raise FileExistsError(
-            f"{export_dir} is not empty; pass overwrite=True (--overwrite) "
-            "to replace it.")
-    tag = uuid.uuid4().hex[:8]
-    tmp_dir, old_dir = f"{export_dir}.tmp-{tag}", f"{export_dir}.old-{tag}"
-    try:
+    check_export_dir(export_dir, overwrite)
+    with files.atomic_directory(export_dir, replace=_replace_export) as tmp:
         module = _Serving(model, outputs_fn)
-        tf.saved_model.save(module, tmp_dir, signatures={
+        tf.saved_model.save(module, tmp, signatures={
             "serving_default": module.serve.get_concrete_function(),
             "serve_image_bytes": module.serve_image_bytes.get_concrete_function(),
         })
-        _write_extra(tmp_dir, extra_files or {})
-        if os.path.exists(export_dir):
-            os.rename(export_dir, old_dir)
-        os.rename(tmp_dir, export_dir)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        shutil.rmtree(old_dir, ignore_errors=True)
+        _write_extra(tmp, extra_files or {})
     return export_dir
 
 
-def _non_empty(path):
-    return os.path.isdir(path) and bool(os.listdir(path)) or (
-        os.path.exists(path) and not os.path.isdir(path))
+def check_export_dir(export_dir, overwrite):
+    """Raises FileExistsError unless `export_dir` may receive an export.
+
+    A missing or empty directory may; a SavedModel alone (the entries of
+    `SAVED_MODEL_ENTRIES`, with saved_model.pb) may with `overwrite`;
+    anything else (checkpoints, config.json, events, other files) never:
+    the message names what is inside.
+    """
+    if not os.path.lexists(export_dir):
+        return
+    if not os.path.isdir(export_dir) or os.path.islink(export_dir):
+        raise FileExistsError(f"{export_dir} is a file, not a directory; "
+                              "choose a new export directory.")
+    entries = sorted(os.listdir(export_dir))
+    if not entries:
+        return
+    foreign = [e for e in entries if e not in SAVED_MODEL_ENTRIES]
+    if foreign or "saved_model.pb" not in entries:
+        raise FileExistsError(
+            f"{export_dir} holds {_describe(export_dir, foreign or entries)}"
+            ", not only a SavedModel, so it is never replaced; choose a new "
+            f"export directory (e.g. {os.path.join(export_dir, 'export')}).")
+    if not overwrite:
+        raise FileExistsError(
+            f"{export_dir} holds a SavedModel "
+            f"({_describe(export_dir, entries)}); pass --overwrite "
+            "(overwrite=True) to replace it, or choose a new directory.")
+
+
+def _replace_export(export_dir):
+    """Removes a previous SavedModel (checked again) before the rename."""
+    check_export_dir(export_dir, overwrite=True)
+    shutil.rmtree(export_dir)
+
+
+def _describe(folder, entries, limit=5):
+    names = [e + "/" if os.path.isdir(os.path.join(folder, e)) else e
+             for e in entries]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _write_extra(saved_dir, extra_files):

@@ -66,9 +66,9 @@ def test_reload_in_fresh_process_matches_keras(exported):
         "dataset": "synthetic"}
 
 
-def test_refuses_non_empty_dir_without_overwrite(exported):
+def test_overwrite_replaces_only_a_previous_export(exported):
     model, export_dir, _ = exported
-    with pytest.raises(FileExistsError, match="overwrite"):
+    with pytest.raises(FileExistsError, match="holds a SavedModel.*--overwrite"):
         export.export_saved_model(model, export_dir)
     export.export_saved_model(model, export_dir, outputs_fn=_with_uncertainty,
                               overwrite=True)
@@ -78,7 +78,38 @@ def test_refuses_non_empty_dir_without_overwrite(exported):
     assert sorted(out) == ["labels", "probabilities", "uncertainty"]
     assert export.read_extra(export_dir, "config.json") is None
     parent = os.path.dirname(export_dir)
-    assert not [n for n in os.listdir(parent) if n.startswith("saved.")]
+    assert not [n for n in os.listdir(parent) if ".saved." in n
+                or n.startswith("saved.")]  # no temporary left
+
+
+def _tree(folder):
+    return sorted((os.path.relpath(os.path.join(root, name), folder),
+                   os.path.getsize(os.path.join(root, name)))
+                  for root, _, names in os.walk(folder) for name in names)
+
+
+@pytest.mark.parametrize("extra", ["run", "notes"])
+def test_overwrite_never_replaces_a_directory_of_other_files(tmp_path, extra):
+    """A model dir (checkpoints, config, events) or a SavedModel with one
+    file beside it is refused even with overwrite, and left untouched."""
+    model = _tiny.build_model()
+    target = tmp_path / "target"
+    if extra == "run":
+        target.mkdir()
+        (target / "checkpoint").write_text("model_checkpoint_path: 'ckpt-4'")
+        (target / "config.json").write_text("{}")
+        (target / "train").mkdir()
+        (target / "train" / "events.out.tfevents.1").write_bytes(b"x")
+        names = "checkpoint, config.json, train/"
+    else:
+        export.export_saved_model(model, str(target))
+        (target / "notes.txt").write_text("mine")
+        names = "notes.txt"
+    before = _tree(target)
+    with pytest.raises(FileExistsError, match=f"holds {names},.* never"):
+        export.export_saved_model(model, str(target), overwrite=True)
+    assert _tree(target) == before
+    assert sorted(os.listdir(tmp_path)) == ["target"]
 
 
 def test_failed_export_leaves_destination_untouched(tmp_path):

@@ -60,6 +60,23 @@ def atomic_directory(path, replace=None):
 
 
 @contextlib.contextmanager
+def staging_directory(directory):
+    """Yields a temporary sibling directory whose files move into
+    `directory` (created if needed) on success, replacing files of the same
+    name; every other file of `directory` stays. On failure `directory` is
+    left as it was. Local paths only.
+    """
+    tmp = _temporary_sibling(directory, "dir")
+    try:
+        yield tmp
+        os.makedirs(directory, exist_ok=True)
+        for name in sorted(os.listdir(tmp)):
+            os.replace(os.path.join(tmp, name), os.path.join(directory, name))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_file(path):
     """Yields a temporary file name that replaces `path` on success.
 

@@ -128,3 +128,34 @@ def test_existing_shards_need_overwrite(camvid, tmp_path):
     builders.build("camvid", data_dir=root, output_dir=out, splits=["val"],
                    num_shards=1, overwrite=True)
     assert sorted(os.listdir(out)) == ["val-00000-of-00001.tfrecord"]
+
+
+def test_failed_split_leaves_output_dir_as_it_was(camvid, tmp_path):
+    """val fails after train was written: no shard of either split appears,
+    the user's other files stay, no temporary is left."""
+    root, tree = camvid
+    name = sorted(tree["val"])[1]
+    label = tree["val"][name][1].copy()
+    label[0, 0] = 40
+    segdata_fakes.write_image(os.path.join(root, "valannot", name), label)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(builders.InvalidLabelError, match=name):
+        _build(root, str(out), overwrite=True)
+    assert os.listdir(out) == ["notes.txt"]
+    assert sorted(os.listdir(tmp_path)) == ["CamVid", "out"]
+
+
+def test_overwrite_replaces_only_the_shards_of_the_splits_built(camvid,
+                                                                tmp_path):
+    root, _ = camvid
+    out = str(tmp_path / "out")
+    _build(root, out)
+    with open(os.path.join(out, "notes.txt"), "w") as f:
+        f.write("mine")
+    builders.build("camvid", data_dir=root, output_dir=out, splits=["val"],
+                   num_shards=1, overwrite=True)
+    assert sorted(os.listdir(out)) == [
+        "notes.txt", "train-00000-of-00002.tfrecord",
+        "train-00001-of-00002.tfrecord", "val-00000-of-00001.tfrecord"]

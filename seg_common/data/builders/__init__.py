@@ -4,8 +4,12 @@
 `NUM_CLASSES` and `make_source(...) -> base.Source`.
 """
 
+import dataclasses
+import os
+
 from absl import logging
 
+from seg_common import files
 from seg_common.data.builders import ade20k
 from seg_common.data.builders import camvid
 from seg_common.data.builders import cityscapes
@@ -14,6 +18,7 @@ from seg_common.data.builders import pascal_voc
 from seg_common.data.builders import synthetic
 from seg_common.data.builders.base import InvalidLabelError
 from seg_common.data.builders.base import LayoutError
+from seg_common.data.builders import writer
 from seg_common.data.builders.writer import format_summary
 from seg_common.data.builders.writer import write_split
 
@@ -31,9 +36,14 @@ def build(dataset, *, output_dir, splits=None, data_dir=None, num_shards=4,
           invalid_labels="error", overwrite=False, **options):
     """Converts the splits of one dataset to TFRecord shards.
 
+    Every split is written into a temporary sibling of `output_dir` first;
+    only when all are complete do the shards move into `output_dir`
+    (replacing, with `overwrite`, the old shards of those splits). A failure
+    leaves `output_dir` as it was; its other files are never touched.
+
     Args:
         dataset: a key of `BUILDERS`.
-        output_dir: directory of the shards.
+        output_dir: directory of the shards (local).
         splits: split names; default: those of the module's `SPLITS`
             found in `data_dir` (missing ones are skipped with a warning).
         data_dir: the dataset's own directory (not used by "synthetic").
@@ -62,9 +72,19 @@ def build(dataset, *, output_dir, splits=None, data_dir=None, num_shards=4,
             logging.warning("Skipping split %s: %s", split, error)
     if not sources:
         raise errors[0]
-    return [write_split(source, split=split, output_dir=output_dir,
-                        num_shards=num_shards, invalid_labels=invalid_labels,
-                        overwrite=overwrite) for split, source in sources]
+    for split, _ in sources:  # refuse before any work
+        writer.check_not_written(output_dir, split, overwrite)
+    with files.staging_directory(output_dir) as staging:
+        summaries = [write_split(source, split=split, output_dir=staging,
+                                 num_shards=num_shards,
+                                 invalid_labels=invalid_labels)
+                     for split, source in sources]
+        for split, _ in sources:
+            for path in writer.existing_shards(output_dir, split):
+                os.remove(path)
+    return [dataclasses.replace(s, files=tuple(
+        os.path.join(output_dir, os.path.basename(f)) for f in s.files))
+        for s in summaries]
 
 
 def _make_source(module, dataset, split, data_dir, options):

@@ -14,15 +14,19 @@ from seg_common.data.builders.base import InvalidLabelError, SplitSummary
 _CHUNK = 64  # items in flight at once (bounds memory on large datasets)
 
 
-def _check_not_written(output_dir, split, overwrite):
+def existing_shards(output_dir, split):
+    """The sorted `<split>-*-of-*.tfrecord` shards already in `output_dir`."""
+    return sorted(tf.io.gfile.glob(f"{output_dir}/{split}-*-of-*.tfrecord"))
+
+
+def check_not_written(output_dir, split, overwrite):
     """Raises FileExistsError if the split has shards, unless `overwrite`."""
-    existing = tf.io.gfile.glob(f"{output_dir}/{split}-*-of-*.tfrecord")
+    existing = existing_shards(output_dir, split)
     if existing and not overwrite:
         raise FileExistsError(
-            f"{sorted(existing)[0]} already exists ({len(existing)} "
-            f"{split} shards); pass --overwrite to replace them.")
-    for path in existing:
-        tf.io.gfile.remove(path)
+            f"{existing[0]} already exists ({len(existing)} {split} shards)"
+            "; pass --overwrite to replace them (only those shards).")
+    return existing
 
 
 def _map_label(example, source, invalid_labels):
@@ -74,7 +78,8 @@ def write_split(source, *, split, output_dir, num_shards=1,
         raise ValueError(f"invalid_labels must be 'error' or 'ignore', got "
                          f"{invalid_labels!r}.")
     tf.io.gfile.makedirs(output_dir)
-    _check_not_written(output_dir, split, overwrite)
+    for path in check_not_written(output_dir, split, overwrite):
+        tf.io.gfile.remove(path)
     total = len(source.items)
     num_shards = max(1, min(num_shards, total))
     files = tuple(tfrecord.shard_path(output_dir, split, i, num_shards)

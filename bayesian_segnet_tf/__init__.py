@@ -5,11 +5,12 @@ https://arxiv.org/abs/1511.00561 (SegNet).
 """
 
 from bayesian_segnet_tf.benchmark import benchmark_mc
-from bayesian_segnet_tf.bn_statistics import recompute_bn_statistics
 from bayesian_segnet_tf.config import PRESETS, Config
 from bayesian_segnet_tf.inference import MonteCarloSampler, mc_predict
 from bayesian_segnet_tf.loss import build_loss
 from bayesian_segnet_tf.model import build_model
+# The paper's compute_bn_statistics step, shared with the training loop.
+from seg_common.training.bn_statistics import recompute_bn_statistics
 
 __all__ = [
     "Config",

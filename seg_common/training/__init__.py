@@ -1,11 +1,14 @@
 """The model-agnostic training, evaluation and model-directory toolkit.
 
 Modules: `strategy` (tf.distribute by name), `schedules` (LR with warm-up),
-`loop` (Trainer, custom distributed train step), `checkpoints` (atomic,
+`loop` (Trainer, custom distributed train step), `bn_statistics` (population
+batch-norm statistics after a short run), `checkpoints` (atomic,
 resumable, warm start), `model_dir` (config.json), `evaluation` (streaming
 scores), `summaries` + `visualize` (TensorBoard and pictures).
 """
 
+from seg_common.training.bn_statistics import (averaging_horizon,
+                                               recompute_bn_statistics)
 from seg_common.training.checkpoints import restore_model, warm_start
 from seg_common.training.evaluation import (classification_scores,
                                             evaluate, format_table,

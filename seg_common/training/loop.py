@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from seg_common.training import evaluation, schedules, summaries
+from seg_common.training import bn_statistics, evaluation, schedules
+from seg_common.training import summaries
 from seg_common.training import strategy as strategy_lib
 from seg_common.training.checkpoints import CheckpointWriter
 
@@ -29,6 +30,9 @@ class LoopOptions:
         log_every: log scalars and progress every this many steps.
         eval_every: validate every this many steps (0 = at the end only).
         max_checkpoints: checkpoints kept.
+        bn_statistics_steps: training batches from which a run shorter than
+            the batch-norm averaging horizon recomputes its BN statistics
+            before the last checkpoint (`bn_statistics`; 0: never).
     """
     train_steps: int
     warmup_steps: int = 0
@@ -36,6 +40,7 @@ class LoopOptions:
     log_every: int = 10
     eval_every: int = 0
     max_checkpoints: int = 3
+    bn_statistics_steps: int = 50
 
 
 @dataclasses.dataclass
@@ -163,6 +168,10 @@ class Trainer:
     def fit(self, dataset_fn, validation=None):
         """Trains up to `options.train_steps`, resuming from `model_dir`.
 
+        A run shorter than the batch-norm averaging horizon then recomputes
+        its BN statistics (`options.bn_statistics_steps` more batches of
+        `dataset_fn`) before the last checkpoint and validation.
+
         Args:
             dataset_fn: (tf.distribute.InputContext) -> dataset of per-replica
                 batches (images, labels), repeated indefinitely.
@@ -192,11 +201,26 @@ class Trainer:
             self._check_finite(step, values)
             result.update(values)
             self._log(step, values, start, start_step)
+            if step == self.options.train_steps:
+                self._recompute_bn_statistics(iterator)
             if self._due(step, self.options.checkpoint_every):
                 self.checkpoints.save(step)
             if validation and self._due(step, self.options.eval_every):
                 result["val"] = self._validate(step, validation)
         return result
+
+    def _recompute_bn_statistics(self, iterator):
+        """A run shorter than the BN averaging horizon gets the population
+        statistics of its final weights (saved with the last checkpoint)."""
+        horizon = bn_statistics.averaging_horizon(self.model)
+        steps = self.options.bn_statistics_steps
+        if not steps or self.options.train_steps >= horizon:
+            return
+        bn_statistics.recompute_bn_statistics(self.model, iterator, steps,
+                                              self.strategy)
+        logging.info("%d steps < batch-norm averaging horizon %d: "
+                     "recomputed the BN statistics over %d training batches.",
+                     self.options.train_steps, horizon, steps)
 
     def _due(self, step, every):
         return step == self.options.train_steps or (every and step % every == 0)

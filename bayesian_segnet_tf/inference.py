@@ -24,6 +24,10 @@ COMPUTE_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 _FLOAT32_LAYERS = (MCDropout, LocalResponseNormalization)
 _KEYS = ("probabilities", "labels", "variance", "uncertainty", "entropy",
          "mutual_information", "variation_ratio")
+# What the exported SavedModel serves (the per-class variance is left out:
+# (B, H, W, C) more to transfer for little use).
+SERVED_KEYS = ("probabilities", "uncertainty", "entropy", "mutual_information",
+               "variation_ratio")
 
 
 def _sampling_copy(model, sampling, compute_dtype):
@@ -134,6 +138,51 @@ class MonteCarloSampler:
             sums = part if sums is None else [a + b for a, b in zip(sums, part)]
         return _finalise(sums, self.num_samples)
 
+    def graph_outputs(self, images, keys=SERVED_KEYS):
+        """MC statistics of a batch inside a graph (for SavedModel serving).
+
+        The same computation as calling the sampler (shared prefix once per
+        image, samples in chunks of `chunk_size` with running sums), as
+        TensorFlow ops traceable by `tf.function`: images one at a time,
+        chunks in a sequential `tf.while_loop`, so peak memory is one
+        chunk's activations whatever `num_samples` and the batch size.
+
+        Args:
+            images: float32 (B, H, W, 3), 0..255.
+            keys: which `mc_predict` maps to return.
+
+        Returns:
+            dict key -> float32 tensor, (B, H, W, C) for "probabilities" and
+            "variance", (B, H, W) for the others.
+        """
+        if self.num_samples == 0:
+            raise ValueError("graph_outputs needs num_samples >= 1.")
+        signature = {key: tf.TensorSpec(None, tf.float32) for key in keys}
+
+        def one_image(image):
+            stats = _statistics(self._graph_sums(image[None]),
+                                self.num_samples)
+            return {key: tf.cast(stats[key], tf.float32) for key in keys}
+
+        return tf.map_fn(one_image, images, fn_output_signature=signature,
+                         parallel_iterations=1)
+
+    def _graph_sums(self, image):
+        """Running sums of T samples of one image (1, H, W, 3), in-graph."""
+        shared = self._shared(image)
+        first = min(self.chunk_size, self.num_samples)
+        sums = self._chunk(shared, tf.constant(first))
+
+        def body(start, sums):
+            size = tf.minimum(self.chunk_size, self.num_samples - start)
+            part = self._chunk(shared, size)
+            return start + size, [a + b for a, b in zip(sums, part)]
+
+        _, sums = tf.while_loop(
+            lambda start, _: start < self.num_samples, body,
+            (tf.constant(first), sums), parallel_iterations=1)
+        return sums
+
     def _deterministic(self, image):
         return _sample_sums(self.model(image)["logits"])
 
@@ -162,24 +211,39 @@ def _sample_sums(logits):
             tf.reduce_sum(-tf.reduce_sum(probs * log_probs, -1), 0)]
 
 
-def _finalise(sums, num_samples):
-    sum_p, sum_p2, votes, sum_entropy = (
-        np.asarray(s, np.float32) for s in sums)
-    mean = sum_p / np.float32(num_samples)
+def _statistics(sums, num_samples):
+    """The MC maps of one image from its running sums, as float32 tensors.
+
+    Args:
+        sums: `_sample_sums` totals over the T samples: sum of p, of p^2
+            (H, W, C), of votes (H, W, C), of per-sample entropy (H, W).
+        num_samples: T.
+
+    Returns:
+        dict of `_KEYS`: (H, W, C) "probabilities", "variance"; (H, W)
+        "labels" (int32) and the scalar uncertainty maps.
+    """
+    sum_p, sum_p2, votes, sum_entropy = (tf.cast(s, tf.float32) for s in sums)
+    t = tf.cast(num_samples, tf.float32)
+    mean = sum_p / t
     # ddof 0; float32 like the sums, so one sample gives exactly 0.
-    variance = np.maximum(sum_p2 / np.float32(num_samples) - mean**2, 0.0)
-    entropy = -np.sum(mean * np.log(np.maximum(mean, 1e-30)), -1)
+    variance = tf.maximum(sum_p2 / t - tf.square(mean), 0.0)
+    entropy = -tf.reduce_sum(mean * tf.math.log(tf.maximum(mean, 1e-30)), -1)
     return {
-        "probabilities": mean[None].astype(np.float32),
-        "labels": mean.argmax(-1)[None].astype(np.int32),
-        "variance": variance[None].astype(np.float32),
-        "uncertainty": variance.mean(-1)[None].astype(np.float32),
-        "entropy": entropy[None].astype(np.float32),
-        "mutual_information": np.maximum(
-            entropy - sum_entropy / num_samples, 0.0)[None].astype(np.float32),
-        "variation_ratio": (1.0 - votes.max(-1) / num_samples)[None].astype(
-            np.float32),
+        "probabilities": mean,
+        "labels": tf.argmax(mean, -1, output_type=tf.int32),
+        "variance": variance,
+        "uncertainty": tf.reduce_mean(variance, -1),
+        "entropy": entropy,
+        "mutual_information": tf.maximum(entropy - sum_entropy / t, 0.0),
+        "variation_ratio": 1.0 - tf.reduce_max(votes, -1) / t,
     }
+
+
+def _finalise(sums, num_samples):
+    """`_statistics` as NumPy arrays with a leading batch axis of 1."""
+    return {key: np.asarray(value)[None]
+            for key, value in _statistics(sums, num_samples).items()}
 
 
 def mc_predict(model, images, num_samples=50, seed=None, chunk_size=10,

@@ -1,6 +1,10 @@
 """Population batch-norm statistics after a short run: the Trainer's final
 pass against a NumPy oracle, with two replicas, nested BN, resume and the
-checkpoint that evaluation and export read."""
+checkpoint that evaluation and export read; every model against its own
+training-mode batch norm."""
+
+import functools
+import importlib
 
 import keras
 import numpy as np
@@ -125,3 +129,38 @@ def test_nested_batch_norm_with_mc_dropout_sampling_on(rng):
     np.testing.assert_allclose(layer.bn.moving_variance.numpy(),
                                np.mean([x.var(0, ddof=1) for x in outputs], 0),
                                rtol=1e-4)
+
+
+@pytest.mark.parametrize("package", ["deeplab_tf", "bayesian_segnet_tf",
+                                     "encnet_tf"])
+def test_every_model_after_the_pass_infers_like_batch_statistics(package,
+                                                                 rng):
+    # Oracle: Keras's own training-mode batch norm (dropout stays off). After
+    # a pass over that one batch, with each layer's m / (m - 1) undone,
+    # inference mode must give the same outputs.
+    package = importlib.import_module(package)
+    keras.utils.set_random_seed(1)
+    model = package.build_model(package.PRESETS["tiny"])
+    images = rng.uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
+    layers = bn_statistics.batch_norm_layers(model)
+    counts = {}
+    for layer in layers:
+        layer.call = functools.partial(_training_call, layer, counts)
+    want = model(images, training=False)
+    for layer in layers:
+        del layer.call
+    bn_statistics.recompute_bn_statistics(model, [images])
+    for layer in layers:
+        m = counts[id(layer)]
+        layer.moving_variance.assign(layer.moving_variance * (m - 1) / m)
+    got = model(images, training=False)
+    for key, value in want.items():
+        value = np.asarray(value)
+        np.testing.assert_allclose(np.asarray(got[key]), value, err_msg=key,
+                                   atol=1e-3 * np.abs(value).max())
+
+
+def _training_call(layer, counts, x, training=None, mask=None):
+    """The layer's own training-mode call; records m = values per channel."""
+    counts[id(layer)] = np.prod(x.shape) / x.shape[layer.axis]
+    return type(layer).call(layer, x, training=True)

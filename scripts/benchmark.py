@@ -20,16 +20,17 @@ Examples:
 import json
 import sys
 
-from absl import app
 from absl import flags
 from absl import logging
 
+import _cli
 import _common  # noqa: F401  (quiet TF start-up)
 import _registry
 import keras
 import numpy as np
 
 from seg_common import benchmarking
+from seg_common import hardware
 from seg_common import inference_graph
 from seg_common import profiling
 from seg_common.data import build_dataset
@@ -38,7 +39,8 @@ from seg_common.data import measure_throughput
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("model", None, sorted(_registry.MODELS), "Model to measure.")
 flags.DEFINE_string("preset", None, "Preset of the model's PRESETS.")
-flags.DEFINE_list("image_size", ["513", "513"], "Input height,width.")
+flags.DEFINE_list("image_size", ["513", "513"], "Input height,width (one "
+                  "value: a square).")
 flags.DEFINE_list("batch_sizes", ["1", "8"], "Inference batch sizes.")
 flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"],
                   "Dtype policies measured side by side.")
@@ -161,7 +163,11 @@ def _print_profile(profile):
 
 
 def _print_table(result):
+    cpu = result["cpu"]
     print(f"\n{FLAGS.model} / {FLAGS.preset} at {result['image_size']}")
+    print(f"  CPU: {cpu['model']}; {', '.join(cpu['extensions']) or 'no AVX2'}"
+          f"; oneDNN {'on' if cpu['onednn'] else 'off'}; bf16 "
+          f"{'native' if cpu['native_bfloat16'] else 'emulated'}")
     print(f"  parameters: {result['parameters']['trainable']:,} trainable, "
           f"{result['parameters']['non_trainable']:,} non-trainable")
     print(f"  multiply-adds: {result['multiply_adds'] / 1e9:.2f} B per image")
@@ -181,7 +187,11 @@ def _print_table(result):
 def main(argv):
     del argv
     package = _registry.get_package(FLAGS.model)
-    size = tuple(int(s) for s in FLAGS.image_size)
+    if FLAGS.preset not in package.PRESETS:
+        raise _cli.UserError(f"--preset={FLAGS.preset} is not a preset of "
+                             f"--model={FLAGS.model}; choose one of "
+                             f"{', '.join(package.PRESETS)}.")
+    size = _cli.size("image_size", FLAGS.image_size)
     peaks = _machine_peaks()
     keras.utils.set_random_seed(FLAGS.seed)
     reference = _build(package, "float32")
@@ -189,6 +199,7 @@ def main(argv):
     macs = profiling.multiply_adds(reference, (1, *size, 3))
     result = {"model": FLAGS.model, "preset": FLAGS.preset,
               "image_size": size, "command": " ".join(sys.argv),
+              "cpu": hardware.describe_cpu(),
               "parameters": {"trainable": trainable,
                              "non_trainable": non_trainable},
               "multiply_adds": macs, "machine_peak_flops": peaks,
@@ -225,4 +236,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import bayesian_segnet_tf
+from seg_common import hardware
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,6 +28,8 @@ def _conv_multiply_adds(size, width, classes):
     return total + size[0] * size[1] * width * classes
 
 
+# A minute or more of subprocess on 2 cores: the large tier (CI runs it).
+@pytest.mark.large
 def test_benchmark_prints_and_writes_every_figure(tmp_path):
     out = tmp_path / "bench.json"
     # The PyTorch yardstick needs the `bench` extra (CI installs it).
@@ -67,6 +72,9 @@ def test_benchmark_prints_and_writes_every_figure(tmp_path):
     assert set(figures["extra"]["mc_dropout"]["seconds"]) == {
         "full_float32", "fast_float32", "fast_bfloat16"}
     assert "multiply-adds" in result.stdout and "GFLOP/s" in result.stdout
+    cpu = hardware.describe_cpu()
+    assert figures["cpu"] == cpu
+    assert f"CPU: {cpu['model']}" in result.stdout
     profile = figures["extra"]["op_profile"]
     convs = sum(row["nodes"] for row in profile["ops"] if "Conv2D" in row["op"])
     assert convs == 9  # 8 7x7 convs and the 1x1 classifier, each traced once

@@ -2,8 +2,8 @@
 
 import dataclasses
 import json
+import math
 import os
-import sys
 
 # Quieter TF start-up; must precede the first TensorFlow import.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -12,7 +12,11 @@ from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 import _registry  # noqa: E402
-from seg_common import data, training  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from _cli import UserError  # noqa: E402
+from seg_common import data, progress, training  # noqa: E402
+from seg_common.data import checks  # noqa: E402
 from seg_common.training import model_dir as model_dir_lib  # noqa: E402
 
 
@@ -26,9 +30,103 @@ def define_source_flags():
 
 def data_source(data_dir, tfds_name):
     """The `build_dataset` source string of --data_dir / --tfds_name."""
-    if bool(data_dir) == bool(tfds_name):
-        raise ValueError("Give exactly one of --data_dir and --tfds_name.")
+    if not (data_dir or tfds_name):
+        raise UserError("--data_dir is missing: give the --output_dir of "
+                        "scripts/build_tfrecords.py (or --tfds_name).")
+    if data_dir and tfds_name:
+        raise UserError("Give one of --data_dir and --tfds_name, not both.")
     return data_dir if data_dir else data.pipeline.TFDS_PREFIX + tfds_name
+
+
+def split_files(source, split, flag=None):
+    """The TFRecord shards of `split` (None for a TFDS source).
+
+    Args:
+        source: the --data_dir (or a TFDS source).
+        split: split name.
+        flag: the flag that chose the split ("--split"), or None for the
+            training split.
+
+    Raises:
+        UserError: naming the flag and what to do: a missing directory, a
+            dataset's own folder that was never converted, or a split it
+            does not hold.
+    """
+    if source.startswith(data.pipeline.TFDS_PREFIX):
+        return None
+    files = sorted(tf.io.gfile.glob(data.pipeline.shard_pattern(source,
+                                                                split)))
+    if files:
+        return files
+    if not tf.io.gfile.isdir(source):
+        raise UserError(f"--data_dir={source}: no such directory (nor "
+                        "matching files); give the --output_dir of "
+                        "scripts/build_tfrecords.py.")
+    splits = checks.available_splits(source)
+    if not splits:
+        raise UserError(
+            f"--data_dir={source} holds no TFRecord shards; if it is a "
+            "dataset's own folder, convert it first: python scripts/"
+            f"build_tfrecords.py --dataset=<name> --data_dir={source} "
+            "--output_dir=<records dir>, and pass that as --data_dir.")
+    where = (f"{flag}={split}: {source} has" if flag else
+             f"--data_dir={source} has")
+    raise UserError(f"{where} no {split}-*-of-*.tfrecord shards"
+                    f"{'' if flag else ' (training reads them)'}; its "
+                    f"splits: {', '.join(splits)}.")
+
+
+def label_error(files, num_classes, ignore_label, what_to_do):
+    """A UserError naming the first record whose labels exceed
+    `num_classes`, or None when every label fits."""
+    found = checks.first_label_above(files or (), num_classes, ignore_label)
+    if found is None:
+        return None
+    path, index, filename, value = found
+    return UserError(
+        f"{checks.describe_record(path, index, filename)} has label "
+        f"{value}, but the model has {num_classes} classes (0..."
+        f"{num_classes - 1}, {ignore_label} = ignore); {what_to_do}")
+
+
+class CheckedBatches:
+    """Re-iterable `batches` with progress lines (`seg_common.progress`);
+    a batch with a label above the model's classes raises the UserError of
+    `label_error`, naming the record.
+
+    Args:
+        batches: re-iterable (images, labels) batches.
+        files: the shards they come from (None: TFDS).
+        config: the model's Config (num_classes, ignore_label).
+        what: the name of the pass in the progress lines.
+        total: batches per pass, or None when unknown.
+    """
+
+    def __init__(self, batches, files, config, what, total):
+        self.batches, self.files, self.config = batches, files, config
+        self.what, self.total = what, total
+
+    def __iter__(self):
+        classes = self.config.num_classes
+        for images, labels in progress.track(self.batches, self.what,
+                                             self.total):
+            values = np.asarray(labels)
+            values = values[values != self.config.ignore_label]
+            if values.size and values.max() >= classes:
+                raise label_error(
+                    self.files, classes, self.config.ignore_label,
+                    "use records of the run's dataset (--data_dir)."
+                ) or UserError(f"{self.what}: label {values.max()} is above "
+                               f"the model's {classes} classes.")
+            yield images, labels
+
+
+def num_batches(files, batch_size, max_batches=None):
+    """Batches of one pass over the shards (None when unknown)."""
+    if not files:
+        return max_batches
+    total = math.ceil(data.tfrecord.count_records(files) / batch_size)
+    return min(total, max_batches) if max_batches else total
 
 
 def parse_overrides(items):
@@ -50,12 +148,6 @@ def parse_overrides(items):
     return overrides
 
 
-def fail(message):
-    """Logs an error and exits with status 1."""
-    logging.error("%s", message)
-    sys.exit(f"error: {message}")
-
-
 def load_trained(model_dir, **config_overrides):
     """Rebuilds a trained model from its model directory.
 
@@ -68,14 +160,18 @@ def load_trained(model_dir, **config_overrides):
         (record, config, model): config.json contents, the Config, the keras
         model with the latest checkpoint's weights.
     """
-    record = model_dir_lib.read_record(model_dir)
+    record = model_dir_lib.read_record(model_dir or "")
     if record is None:
-        raise FileNotFoundError(f"No config.json in {model_dir}: not a "
-                                "model directory written by train.py.")
+        raise UserError(f"--model_dir={model_dir} has no config.json: it is "
+                        "not a directory written by train.py; give the "
+                        "--model_dir a training run wrote.")
     package = _registry.get_package(record["model"])
     config = package.Config(**model_dir_lib.config_kwargs(record))
     config = dataclasses.replace(config, **config_overrides)
     model = package.build_model(config)
+    if not tf.train.latest_checkpoint(model_dir):
+        raise UserError(f"--model_dir={model_dir} has no checkpoint yet; "
+                        "train it (scripts/train.py) before using it.")
     path = training.restore_model(model, model_dir)
     logging.info("Restored %s", path)
     return record, config, model
@@ -119,7 +215,12 @@ def recompute_bn_statistics(record, config, model, source, steps):
     """Bayesian SegNet's test-time batch-norm statistics from `steps`
     training batches with dropout off (spec 2.4); other models are refused."""
     if not _registry.is_bayesian(record["model"]):
-        fail("--bn_statistics_steps is for --model=bayesian_segnet runs only.")
+        raise UserError("--bn_statistics_steps is for --model="
+                        "bayesian_segnet runs only.")
+    split_files(source, "train")
+    logging.info("Re-estimating batch-norm statistics over %d training "
+                 "batches: forward passes only, roughly a third of the time "
+                 "of %d training steps.", steps, steps)
     package = _registry.get_package(record["model"])
     batches = package.recompute_bn_statistics(
         model, train_dataset(source, config), steps=steps)

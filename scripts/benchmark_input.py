@@ -7,17 +7,19 @@ Example (CamVid, full augmentation at 360x480):
 
 import json
 
-from absl import app
 from absl import flags
 from absl import logging
 
+import _cli
+import _common  # sets TF log level before TensorFlow loads
 from seg_common.data import build_dataset
 from seg_common.data import measure_throughput
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "TFRecord directory/pattern or tfds:<name>.")
 flags.DEFINE_string("split", "train", "Split to read.")
-flags.DEFINE_list("crop_size", ["360", "480"], "Crop height,width.")
+flags.DEFINE_list("crop_size", ["360", "480"], "Crop height,width (one value: "
+                  "a square).")
 flags.DEFINE_integer("batch_size", 8, "Batch size.")
 flags.DEFINE_bool("training", True, "Training pipeline (full augmentation).")
 flags.DEFINE_bool("cache", True, "Cache decoded examples in memory.")
@@ -31,7 +33,8 @@ flags.mark_flag_as_required("source")
 
 def main(argv):
     del argv
-    crop_size = tuple(int(s) for s in FLAGS.crop_size)
+    crop_size = _cli.size("crop_size", FLAGS.crop_size)
+    _common.split_files(FLAGS.source, FLAGS.split, "--split")
     dataset = build_dataset(
         FLAGS.source, split=FLAGS.split, batch_size=FLAGS.batch_size,
         crop_size=crop_size, training=FLAGS.training, cache=FLAGS.cache,
@@ -47,4 +50,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

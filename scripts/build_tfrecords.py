@@ -11,15 +11,15 @@ Examples:
 
 Shards: <output_dir>/<split>-NNNNN-of-MMMMM.tfrecord. Labels are class ids
 0..N-1 and 255 = ignore. Prints a summary (examples per split, class pixel
-shares) at the end.
+shares) at the end. Every split is written to a temporary directory first and
+moved into --output_dir only when all succeeded; other files there are never
+touched.
 """
 
-import sys
-
-from absl import app
 from absl import flags
-from absl import logging
 
+import _cli
+from _cli import UserError
 from seg_common.data import builders
 from seg_common.data import datasets
 
@@ -36,7 +36,8 @@ flags.DEFINE_integer("num_shards", 4, "Shards per split.")
 flags.DEFINE_enum("invalid_labels", "error", ["error", "ignore"],
                   "A label value that is neither a class id nor ignored: "
                   "stop naming the file, or map it to 255 and count it.")
-flags.DEFINE_bool("overwrite", False, "Replace existing shards.")
+flags.DEFINE_bool("overwrite", False, "Replace the existing shards of the "
+                  "splits built (no other file of --output_dir).")
 flags.DEFINE_string("sbd_dir", None,
                     "pascal_voc train_aug: SBD benchmark_RELEASE/dataset/.")
 flags.DEFINE_integer("num_examples", 200, "synthetic: examples per split.")
@@ -51,11 +52,12 @@ def _options():
     if FLAGS.dataset == "pascal_voc":
         return {"sbd_dir": FLAGS.sbd_dir}
     if FLAGS.dataset == "synthetic":
-        size = [int(s) for s in FLAGS.image_size]
         return {"num_examples": FLAGS.num_examples,
-                "image_size": (size[0], size[-1]), "seed": FLAGS.seed}
+                "image_size": _cli.size("image_size", FLAGS.image_size),
+                "seed": FLAGS.seed}
     if not FLAGS.data_dir:
-        raise app.UsageError(f"--data_dir is required for {FLAGS.dataset}.")
+        raise UserError(f"--data_dir is required for {FLAGS.dataset}: the "
+                        "dataset's own folder.")
     return {}
 
 
@@ -69,12 +71,11 @@ def main(argv):
             invalid_labels=FLAGS.invalid_labels, overwrite=FLAGS.overwrite,
             **_options())
     except (ValueError, FileExistsError, ImportError) as error:
-        logging.error("%s", error)
-        sys.exit(f"build_tfrecords: {error}")
+        raise UserError(str(error)) from error
     info = datasets.get_dataset_info(FLAGS.dataset)
     print(f"{FLAGS.dataset} -> {FLAGS.output_dir}")
     print(builders.format_summary(summaries, info.class_names))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

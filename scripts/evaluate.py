@@ -16,10 +16,13 @@ num_examples, predictors) and confusion_<split>.png.
 
 import os
 
+import _cli
 import _common  # sets TF log level before TensorFlow loads
 import _registry
-from absl import app, flags, logging
+from _cli import UserError
+from absl import flags, logging
 
+from seg_common.data import datasets
 from seg_common.training import evaluation, model_dir, visualize
 
 FLAGS = flags.FLAGS
@@ -43,8 +46,9 @@ flags.DEFINE_integer("bn_statistics_steps", 0, "Bayesian SegNet: first "
                      "compute_bn_statistics step, spec 2.4; 0 keeps the "
                      "moving averages). Not saved to the checkpoint.")
 flags.DEFINE_list("eval_size", None, "Resize images (bilinear) and labels "
-                  "(nearest) to height,width first, e.g. for a run trained at "
-                  "reduced resolution; default: each image's own size.")
+                  "(nearest) to height,width (one value: a square) first, "
+                  "e.g. for a run trained at reduced resolution; default: "
+                  "each image's own size.")
 flags.mark_flags_as_required(["model_dir"])
 
 _SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
@@ -84,18 +88,55 @@ def write_outputs(results, class_names, split, classifier):
 
 
 def eval_dataset(record, config, source):
-    """One pass over --split: classification batches, or segmentation
-    images at their own size or --eval_size."""
+    """One pass over --split with progress lines: classification batches,
+    or segmentation images at their own size or --eval_size; a label above
+    the model's classes stops it naming the record."""
+    files = _common.split_files(source, FLAGS.split, "--split")
     if _registry.is_classifier(record["model"]):
         if FLAGS.trimap_widths or FLAGS.eval_size:
-            raise app.UsageError("--trimap_widths/--eval_size are options of "
-                                 "the segmentation models.")
-        return _common.classification_dataset(
-            source, FLAGS.split, config, FLAGS.batch_size or config.batch_size,
-            training=False)
-    return _common.eval_dataset(
-        source, FLAGS.split, config, FLAGS.batch_size or 1,
-        resize_size=tuple(int(v) for v in FLAGS.eval_size or ()) or None)
+            raise UserError("--trimap_widths/--eval_size are options of "
+                            "the segmentation models.")
+        batch_size = FLAGS.batch_size or config.batch_size
+        dataset = _common.classification_dataset(
+            source, FLAGS.split, config, batch_size, training=False)
+    else:
+        batch_size = FLAGS.batch_size or 1
+        dataset = _common.eval_dataset(
+            source, FLAGS.split, config, batch_size,
+            resize_size=_cli.size("eval_size", FLAGS.eval_size))
+    total = _common.num_batches(files, batch_size, FLAGS.max_batches)
+    return _common.CheckedBatches(dataset, files, config,
+                                  f"evaluate {FLAGS.split}", total)
+
+
+def check_classes(record, config):
+    """Refuses a run whose class count is not its dataset's."""
+    info = datasets.get_dataset_info(record["dataset"])
+    if config.num_classes != info.num_classes:
+        raise UserError(
+            f"--model_dir={FLAGS.model_dir} predicts {config.num_classes} "
+            f"classes but its dataset {record['dataset']} has "
+            f"{info.num_classes}; evaluate it on records with "
+            f"{config.num_classes} classes in another way.")
+
+
+def announce(config, predictors):
+    """One line on the cost of the expensive predictors, before they run."""
+    names = list(predictors)
+    if "mc" in names:
+        samples = FLAGS.mc_samples
+        if samples is None:
+            samples = config.num_samples
+        logging.info("Evaluating %s with %d MC dropout samples per image "
+                     "(%d forward passes per image, plus one for weight "
+                     "averaging); the first progress line gives the ETA.",
+                     FLAGS.split, samples, samples)
+    elif "multi_scale" in names:
+        passes = len(FLAGS.eval_scales) * (2 if FLAGS.flip else 1)
+        logging.info("Evaluating %s at scales %s%s: %d forward passes per "
+                     "image; the first progress line gives the ETA.",
+                     FLAGS.split, ",".join(FLAGS.eval_scales),
+                     " with flips" if FLAGS.flip else "", passes)
 
 
 def print_scores(results, class_names, classifier):
@@ -120,23 +161,26 @@ def main(argv):
     try:
         record, config, model = _common.load_trained(FLAGS.model_dir,
                                                      **overrides)
-    except (FileNotFoundError, TypeError, ValueError) as error:
-        _common.fail(str(error))
+    except (TypeError, ValueError) as error:
+        raise UserError(f"--model_dir={FLAGS.model_dir}: {error}") from error
+    check_classes(record, config)
     runtime = record["runtime"]
     source = _common.data_source(FLAGS.data_dir or runtime.get("data_dir"),
                                  FLAGS.tfds_name or (None if FLAGS.data_dir
                                                      else runtime.get(
                                                          "tfds_name")))
     _, class_names = _common.colormap(record)
+    dataset = eval_dataset(record, config, source)
     if FLAGS.bn_statistics_steps:
         _common.recompute_bn_statistics(record, config, model, source,
                                         FLAGS.bn_statistics_steps)
     try:
         predictors = build_predictors(record, config, model)
     except ValueError as error:
-        raise app.UsageError(str(error))
+        raise UserError(str(error)) from error
+    announce(config, predictors)
     results = evaluation.evaluate(
-        predictors, eval_dataset(record, config, source), config.num_classes,
+        predictors, dataset, config.num_classes,
         config.ignore_label, FLAGS.max_batches,
         tuple(int(w) for w in FLAGS.trimap_widths))
     classifier = _registry.is_classifier(record["model"])
@@ -146,4 +190,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

@@ -7,9 +7,11 @@ Signatures: serving_default (uint8 images (B,H,W,3) -> labels int32
 Bayesian SegNet) and serve_image_bytes (encoded PNG/JPEG strings (B,)).
 """
 
+import _cli
 import _common  # sets TF log level before TensorFlow loads
 import _registry
-from absl import app, flags, logging
+from _cli import UserError
+from absl import flags, logging
 
 from seg_common import export
 
@@ -29,9 +31,10 @@ flags.mark_flags_as_required(["model_dir", "export_dir"])
 def main(argv):
     del argv
     try:
-        record, config, model = _common.load_trained(FLAGS.model_dir)
-    except (FileNotFoundError, ValueError) as error:
-        _common.fail(str(error))
+        export.check_export_dir(FLAGS.export_dir, FLAGS.overwrite)
+    except FileExistsError as error:
+        raise UserError(f"--export_dir: {error}") from error
+    record, config, model = _common.load_trained(FLAGS.model_dir)
     mc_samples = FLAGS.mc_samples
     if mc_samples is None:
         mc_samples = getattr(config, "num_samples", 0)
@@ -41,10 +44,10 @@ def main(argv):
             served, FLAGS.export_dir, outputs_fn,
             extra_files={"config.json": record}, overwrite=FLAGS.overwrite)
     except FileExistsError as error:
-        _common.fail(str(error))
+        raise UserError(f"--export_dir: {error}") from error
     logging.info("Exported %s to %s", record["model"], path)
     print(f"SavedModel written to {path}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

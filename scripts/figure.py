@@ -12,10 +12,11 @@ three columns.
 
 import itertools
 
+import _cli
 import _common  # sets TF log level before TensorFlow loads
 import _registry
 import numpy as np
-from absl import app, flags, logging
+from absl import flags, logging
 
 from seg_common.training import visualize
 
@@ -27,7 +28,8 @@ flags.DEFINE_integer("num_images", 4, "Rows of the figure.")
 flags.DEFINE_integer("mc_samples", 50, "Bayesian SegNet: MC dropout samples.")
 flags.DEFINE_integer("bn_statistics_steps", 0, "Bayesian SegNet: re-estimate "
                      "batch-norm statistics first (see evaluate.py).")
-flags.DEFINE_list("eval_size", None, "Resize to height,width first.")
+flags.DEFINE_list("eval_size", None, "Resize to height,width (one value: a "
+                  "square) first.")
 flags.DEFINE_string("output", None, "PNG to write.")
 flags.mark_flags_as_required(["model_dir", "output"])
 
@@ -55,6 +57,7 @@ def main(argv):
                                  FLAGS.tfds_name or (None if FLAGS.data_dir
                                                      else runtime.get(
                                                          "tfds_name")))
+    _common.split_files(source, FLAGS.split, "--split")
     if FLAGS.bn_statistics_steps:
         _common.recompute_bn_statistics(record, config, model, source,
                                         FLAGS.bn_statistics_steps)
@@ -64,7 +67,7 @@ def main(argv):
         record["model"], model, mc_samples=mc_samples).values()))
     dataset = _common.eval_dataset(
         source, FLAGS.split, config, 1,
-        resize_size=tuple(int(v) for v in FLAGS.eval_size or ()) or None)
+        resize_size=_cli.size("eval_size", FLAGS.eval_size))
     colormap, _ = _common.colormap(record)
     visualize.write_rgb(FLAGS.output, figure_rows(
         predictor, dataset, colormap, FLAGS.num_images))
@@ -73,4 +76,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

@@ -12,12 +12,14 @@ images are reported one line each and skipped; the exit status is then 1.
 import glob
 import os
 
+import _cli
 import _common  # sets TF log level before TensorFlow loads
 import _registry
 import cv2
 import numpy as np
 import tensorflow as tf
-from absl import app, flags, logging
+from _cli import UserError
+from absl import flags, logging
 
 from seg_common import export
 from seg_common.data import datasets
@@ -37,7 +39,8 @@ flags.mark_flags_as_required(["input", "output_dir"])
 def load_predictor():
     """(predict fn(images uint8 (1,H,W,3)) -> dict, colormap)."""
     if bool(FLAGS.model_dir) == bool(FLAGS.saved_model):
-        raise app.UsageError("Give exactly one of --model_dir, --saved_model.")
+        raise UserError("Give exactly one of --model_dir (a training run) "
+                        "and --saved_model (an export of export.py).")
     if FLAGS.model_dir:
         record, config, model = _common.load_trained(FLAGS.model_dir)
         mc_samples = FLAGS.mc_samples
@@ -47,6 +50,11 @@ def load_predictor():
             record["model"], model, mc_samples=mc_samples).values()))
         return (lambda images: predict(images.astype(np.float32)),
                 _common.colormap(record)[0])
+    if not os.path.isfile(os.path.join(FLAGS.saved_model, "saved_model.pb")):
+        raise UserError(f"--saved_model={FLAGS.saved_model} holds no "
+                        "saved_model.pb; export one with scripts/export.py "
+                        f"--model_dir=<run> --export_dir={FLAGS.saved_model}"
+                        ", or pass --model_dir=<run>.")
     loaded = tf.saved_model.load(FLAGS.saved_model)
     serve = loaded.signatures["serving_default"]
     record = export.read_extra(FLAGS.saved_model, "config.json")
@@ -78,7 +86,8 @@ def main(argv):
     del argv
     paths = sorted(glob.glob(FLAGS.input))
     if not paths:
-        _common.fail(f"No file matches --input={FLAGS.input}")
+        raise UserError(f"--input={FLAGS.input} matches no file; quote the "
+                        "glob so the shell does not expand it.")
     predict, colormap = load_predictor()
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     failed = 0
@@ -93,8 +102,9 @@ def main(argv):
     print(f"Predicted {len(paths) - failed} of {len(paths)} images into "
           f"{FLAGS.output_dir}")
     if failed:
-        _common.fail(f"{failed} image(s) could not be processed")
+        raise UserError(f"{failed} of {len(paths)} images could not be "
+                        "read (listed above); they were skipped.")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

@@ -7,14 +7,18 @@ classifier); rerun the same command to resume from the latest checkpoint.
         --dataset=cifar10 --tfds_name=cifar10 --model_dir=/tmp/cifar_run
 """
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import shutil
 
+import _cli
 import _common  # sets TF log level before TensorFlow loads
 import _registry
-from absl import app, flags, logging
+from _cli import UserError
+from absl import flags, logging
 
 import tensorflow as tf
 from seg_common import data, training
@@ -31,7 +35,8 @@ flags.DEFINE_string("model_dir", None, "Checkpoints, config.json, TensorBoard.")
 flags.DEFINE_integer("train_steps", None, "Optimiser steps (default: preset).")
 flags.DEFINE_float("epochs", None, "Train this many epochs instead of steps.")
 flags.DEFINE_integer("batch_size", None, "GLOBAL batch size.")
-flags.DEFINE_list("crop_size", None, "Training crop: height,width.")
+flags.DEFINE_list("crop_size", None, "Training crop: height,width, or one "
+                  "value for a square (--crop_size=64 = 64,64).")
 flags.DEFINE_float("base_learning_rate", None, "Peak learning rate.")
 flags.DEFINE_enum("lr_schedule", None, list(training.LR_SCHEDULES),
                   "Decay after warm-up (preset: the paper's).")
@@ -58,6 +63,11 @@ flags.DEFINE_bool("validate", True, "Validate on --val_split during and at "
                   "the end of training; --novalidate skips it (e.g. when "
                   "evaluate.py with batch-norm re-estimation follows).")
 flags.DEFINE_integer("eval_every", 0, "Validate every N steps (0: at end).")
+flags.DEFINE_integer("val_mc_samples", 0, "Bayesian SegNet: MC dropout "
+                     "samples per image of the validation during training; "
+                     "0 = weight averaging (one pass per image). The full MC "
+                     "evaluation (the config's num_samples, e.g. 50 passes "
+                     "per image) is left to evaluate.py.")
 flags.DEFINE_integer("eval_batches", None, "Batches per validation.")
 flags.DEFINE_integer("eval_batch_size", None, "Validation batch size "
                      "(default: 1; classification: the training batch).")
@@ -73,31 +83,30 @@ _RECIPE_FLAGS = ("train_steps", "batch_size", "base_learning_rate",
 def resolve_config(package, info):
     """The preset with the dataset's classes and the flag overrides."""
     if FLAGS.preset not in package.PRESETS:
-        raise app.UsageError(f"Unknown --preset={FLAGS.preset} for "
-                             f"--model={FLAGS.model}; choose one of "
-                             f"{', '.join(package.PRESETS)}.")
+        raise UserError(f"--preset={FLAGS.preset} is not a preset of "
+                        f"--model={FLAGS.model}; choose one of "
+                        f"{', '.join(package.PRESETS)}.")
     overrides = {"num_classes": info.num_classes,
                  "ignore_label": info.ignore_label}
     overrides.update({k: FLAGS[k].value for k in _RECIPE_FLAGS
                       if FLAGS[k].value is not None})
     if FLAGS.crop_size:
-        overrides["crop_size"] = tuple(int(v) for v in FLAGS.crop_size)
-    overrides.update(_common.parse_overrides(FLAGS.override))
+        overrides["crop_size"] = _cli.size("crop_size", FLAGS.crop_size)
+    try:
+        overrides.update(_common.parse_overrides(FLAGS.override))
+        config = dataclasses.replace(package.PRESETS[FLAGS.preset],
+                                     **overrides)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"--override: {error}") from error
     if FLAGS.class_weights == "none" and hasattr(
             package.PRESETS[FLAGS.preset], "class_weights"):
-        overrides["class_weights"] = None
-    config = dataclasses.replace(package.PRESETS[FLAGS.preset], **overrides)
+        config = dataclasses.replace(config, class_weights=None)
     if FLAGS.epochs:
-        examples = info.splits.get("train") or _count_examples("train")
+        examples = info.splits.get("train") or data.tfrecord.count_records(
+            _common.split_files(FLAGS.data_dir, "train"))
         steps = math.ceil(FLAGS.epochs * examples / config.batch_size)
         config = dataclasses.replace(config, train_steps=steps)
     return config
-
-
-def _count_examples(split):
-    files = data.tfrecord.list_shards(
-        data.pipeline.shard_pattern(FLAGS.data_dir, split))
-    return sum(1 for _ in tf.data.TFRecordDataset(files))
 
 
 def class_weights(source, config):
@@ -107,14 +116,25 @@ def class_weights(source, config):
         return None
     if choice == "median_frequency":
         if _registry.is_classifier(FLAGS.model):
-            raise app.UsageError("--class_weights=median_frequency counts "
-                                 "segmentation pixels; give a JSON file.")
+            raise UserError("--class_weights=median_frequency counts "
+                            "segmentation pixels; give a JSON file.")
         return data.class_weights(source, split="train",
                                   num_classes=config.num_classes).tolist()
     if choice in WEIGHT_PRESETS:
         return data.preset_weights(choice).tolist()
-    with open(choice) as f:
-        return [float(w) for w in json.load(f)]
+    try:
+        with open(choice) as f:
+            weights = [float(w) for w in json.load(f)]
+    except (OSError, ValueError, TypeError) as error:
+        raise UserError(
+            f"--class_weights={choice}: not a choice (config, none, "
+            f"median_frequency, {', '.join(WEIGHT_PRESETS)}) nor a JSON file "
+            f"holding a list of numbers ({error}).") from error
+    if len(weights) != config.num_classes:
+        raise UserError(f"--class_weights={choice} holds {len(weights)} "
+                        f"weights; the dataset has {config.num_classes} "
+                        "classes.")
+    return weights
 
 
 def dataset_fn(source, config):
@@ -130,22 +150,38 @@ def dataset_fn(source, config):
 
 
 def make_validation(source, config, info):
-    """The `training.Validation` of --val_split: mIoU and image summaries,
-    or top-1 accuracy for a classifier."""
+    """The `training.Validation` of --val_split (with progress lines): mIoU
+    and image summaries, or top-1 accuracy for a classifier."""
     split = FLAGS.val_split or ("val" if "val" in info.splits else "test")
+    files = _common.split_files(source, split, "--val_split")
     if _registry.is_classifier(FLAGS.model):
-        return training.Validation(
-            _common.classification_dataset(
-                source, split, config,
-                FLAGS.eval_batch_size or config.batch_size, training=False),
-            config.num_classes, None, max_batches=FLAGS.eval_batches,
-            scores=training.classification_scores)
+        batch_size = FLAGS.eval_batch_size or config.batch_size
+        dataset = _common.classification_dataset(
+            source, split, config, batch_size, training=False)
+        options = {"colormap": None,
+                   "scores": training.classification_scores}
+    else:
+        batch_size = FLAGS.eval_batch_size or 1
+        dataset = _common.eval_dataset(source, split, config, batch_size)
+        options = {"colormap": info.colormap,
+                   "make_predictor": validation_predictor(split),
+                   "ignore_label": config.ignore_label}
+    total = _common.num_batches(files, batch_size, FLAGS.eval_batches)
     return training.Validation(
-        _common.eval_dataset(source, split, config,
-                             FLAGS.eval_batch_size or 1),
-        config.num_classes, info.colormap,
-        _registry.training_predictor(FLAGS.model, config),
-        config.ignore_label, FLAGS.eval_batches)
+        _common.CheckedBatches(dataset, files, config, f"validate {split}",
+                               total),
+        config.num_classes, max_batches=FLAGS.eval_batches, **options)
+
+
+def validation_predictor(split):
+    """Weight averaging, or --val_mc_samples MC dropout samples (announced:
+    they cost that many forward passes per image)."""
+    samples = FLAGS.val_mc_samples if _registry.is_bayesian(FLAGS.model) else 0
+    if samples:
+        logging.info("Validation on %s uses %d MC dropout samples: %d "
+                     "forward passes per image; the first progress line "
+                     "gives its ETA.", split, samples, samples)
+    return _registry.training_predictor(FLAGS.model, samples)
 
 
 def main(argv):
@@ -154,11 +190,14 @@ def main(argv):
     info = datasets.get_dataset_info(FLAGS.dataset)
     task = _registry.task(FLAGS.model)
     if task != info.task:
-        raise app.UsageError(f"--model={FLAGS.model} is a {task} model but "
-                             f"--dataset={FLAGS.dataset} is a {info.task} "
-                             "dataset.")
+        raise UserError(f"--model={FLAGS.model} is a {task} model but "
+                        f"--dataset={FLAGS.dataset} is a {info.task} "
+                        "dataset.")
     source = _common.data_source(FLAGS.data_dir, FLAGS.tfds_name)
+    train_files = _common.split_files(source, "train")
     config = resolve_config(package, info)
+    validation = (make_validation(source, config, info) if FLAGS.validate
+                  else None)
     weights = class_weights(source, config)
     record = training.make_record(
         FLAGS.model, FLAGS.preset, config, FLAGS.dataset,
@@ -166,10 +205,39 @@ def main(argv):
         runtime={"data_dir": FLAGS.data_dir, "tfds_name": FLAGS.tfds_name,
                  "strategy": FLAGS.strategy,
                  "mixed_precision": FLAGS.mixed_precision})
+    with removed_on_failure(FLAGS.model_dir):
+        try:
+            training.prepare_model_dir(FLAGS.model_dir, record)
+        except training.ConfigMismatchError as error:
+            raise UserError(str(error)) from error
+        result = fit(package, config, weights, source, validation,
+                     train_files)
+    if "val" not in result:
+        return
+    scores = result["val"]["scores"]
+    if _registry.is_classifier(FLAGS.model):
+        logging.info("Final validation accuracy: %.4f (error %.2f %%)",
+                     scores["accuracy"], scores["error_percent"])
+    else:
+        logging.info("Final validation mIoU: %.4f", scores["mean_iou"])
+
+
+@contextlib.contextmanager
+def removed_on_failure(model_dir):
+    """A model directory this run creates is removed again when the run
+    fails before its first checkpoint; one that existed is never touched."""
+    created = not os.path.lexists(model_dir)
     try:
-        training.prepare_model_dir(FLAGS.model_dir, record)
-    except training.ConfigMismatchError as error:
-        _common.fail(str(error))
+        yield
+    except BaseException:
+        if created and not tf.train.latest_checkpoint(model_dir):
+            shutil.rmtree(model_dir, ignore_errors=True)
+        raise
+
+
+def fit(package, config, weights, source, validation, train_files):
+    """Builds the Trainer and trains; a label above the classes or a
+    non-finite loss becomes a `UserError`."""
     training.set_mixed_precision(FLAGS.mixed_precision)
     strategy = training.get_strategy(FLAGS.strategy, FLAGS.tpu)
     trainer = training.Trainer(
@@ -184,19 +252,17 @@ def main(argv):
             FLAGS.model_dir):
         warm_start(package, config, trainer, strategy)
     try:
-        result = trainer.fit(
-            dataset_fn(source, config),
-            make_validation(source, config, info) if FLAGS.validate else None)
+        return trainer.fit(dataset_fn(source, config), validation)
     except training.NonFiniteLossError as error:
-        _common.fail(str(error))
-    if "val" not in result:
-        return
-    scores = result["val"]["scores"]
-    if _registry.is_classifier(FLAGS.model):
-        logging.info("Final validation accuracy: %.4f (error %.2f %%)",
-                     scores["accuracy"], scores["error_percent"])
-    else:
-        logging.info("Final validation mIoU: %.4f", scores["mean_iou"])
+        raise UserError(str(error)) from error
+    except tf.errors.InvalidArgumentError:
+        mistake = _common.label_error(
+            train_files, config.num_classes, config.ignore_label,
+            f"give --data_dir the records of --dataset={FLAGS.dataset}, or "
+            "the --dataset these records were built from.")
+        if mistake is None:
+            raise
+        raise mistake from None
 
 
 def warm_start(package, config, trainer, strategy):
@@ -214,4 +280,4 @@ def warm_start(package, config, trainer, strategy):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    _cli.run(main)

@@ -110,6 +110,19 @@ def decode_example(serialized):
             "filename": parsed[IMAGE_FILENAME]}
 
 
+def decode_label(serialized):
+    """Decodes only the label map and file name of one serialized example.
+
+    Returns:
+        (label uint8 (H, W), filename string scalar).
+    """
+    keys = (LABEL_ENCODED, IMAGE_FILENAME)
+    parsed = tf.io.parse_single_example(serialized,
+                                        {k: _FEATURES[k] for k in keys})
+    label = tf.io.decode_png(parsed[LABEL_ENCODED], channels=1)[..., 0]
+    return label, parsed[IMAGE_FILENAME]
+
+
 def shard_path(output_dir, split, index, num_shards):
     """Returns `<output_dir>/<split>-NNNNN-of-MMMMM.tfrecord`."""
     return os.path.join(output_dir,
@@ -175,6 +188,11 @@ def _check_decode(path):
             raise CorruptRecordError(
                 f"{path}: record {index}: image {example['image'].shape[:2]}"
                 f" and label {example['label'].shape} differ in size.")
+
+
+def count_records(files):
+    """Number of records in shards, read from the record framing only."""
+    return sum(len(_record_offsets(path)) for path in files)
 
 
 def verify_shards(files, decode=False):

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from seg_common import progress
 from seg_common.training import bn_statistics, evaluation, schedules
 from seg_common.training import summaries
 from seg_common.training import strategy as strategy_lib
@@ -226,11 +227,16 @@ class Trainer:
         return step == self.options.train_steps or (every and step % every == 0)
 
     def _check_finite(self, step, values):
-        if not np.isfinite(values["total_loss"]):
-            raise NonFiniteLossError(
-                f"Loss is {values['total_loss']} at step {step} ({values}); "
-                "stopping. The last good checkpoint is "
-                f"{tf.train.latest_checkpoint(self.checkpoints.model_dir)}.")
+        if np.isfinite(values["total_loss"]):
+            return
+        latest = tf.train.latest_checkpoint(self.checkpoints.model_dir)
+        advice = (f"the last good checkpoint is {latest}: start a new run "
+                  "from it (--init_checkpoint) with a lower learning rate or "
+                  "a warm-up" if latest else "no checkpoint was written yet:"
+                  " start again with a lower learning rate or a warm-up")
+        terms = ", ".join(f"{k} {v:.4g}" for k, v in values.items())
+        raise NonFiniteLossError(f"Loss is {values['total_loss']} at step "
+                                 f"{step} ({terms}); stopping, {advice}.")
 
     def _log(self, step, values, start, start_step):
         if not self._due(step, self.options.log_every):
@@ -240,9 +246,11 @@ class Trainer:
                                 dict(values, learning_rate=lr), "train/")
         rate = (step - start_step) / max(time.time() - start, 1e-9)
         eta = (self.options.train_steps - step) / max(rate, 1e-9)
-        logging.info("step %d/%d  loss %.4f  lr %.5f  %.2f steps/s  ETA %ds",
-                     step, self.options.train_steps, values["total_loss"], lr,
-                     rate, eta)
+        logging.info("step %d/%d  loss %.4f (data %.4f + weight decay %.4f)  "
+                     "lr %.5f  %.2f steps/s  ETA %s", step,
+                     self.options.train_steps, values["total_loss"],
+                     values["loss"], values["weight_decay"], lr, rate,
+                     progress.format_duration(eta))
 
     def _validate(self, step, validation):
         def images_once(index, images, labels, outputs):

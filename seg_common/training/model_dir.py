@@ -104,17 +104,21 @@ def prepare_model_dir(model_dir, record):
 
     Raises:
         ConfigMismatchError: `model_dir` holds a different configuration;
-            the message names every differing field.
+            the one-line message names the first differing fields.
     """
-    os.makedirs(model_dir, exist_ok=True)
     old = read_record(model_dir)
     if old is not None:
         diffs = differences(old, record)
         if diffs:
+            # Top-level fields (model, dataset) first: they explain the rest.
+            diffs.sort(key=lambda diff: "." in diff.split(":")[0])
+            more = (f"; and {len(diffs) - 4} more, see its {CONFIG_FILE}"
+                    if len(diffs) > 4 else "")
             raise ConfigMismatchError(
-                f"{model_dir} holds a run with another configuration "
-                "(use a new --model_dir, or --init_checkpoint to start from "
-                "its weights):\n  " + "\n  ".join(diffs))
+                f"{model_dir} holds a run with another configuration ("
+                + "; ".join(diffs[:4]) + more + "): use a new --model_dir, "
+                f"or --init_checkpoint={model_dir} to start from its weights.")
+    os.makedirs(model_dir, exist_ok=True)
     write_record(model_dir, record)
 
 

@@ -98,9 +98,15 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path):
     images, labels = _tiny.make_data(16)
     images[8:] = np.nan  # the third batch of 4 is poisoned
     trainer = _trainer(tmp_path, train_steps=4, checkpoint_every=1)
-    with pytest.raises(training.NonFiniteLossError, match="step 3"):
+    with pytest.raises(training.NonFiniteLossError,
+                       match=f"step 3 .*last good checkpoint is {tmp_path}/"
+                             "ckpt-2: start a new run from it"):
         trainer.fit(_tiny.dataset_fn(images, labels, 4))
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-2")
+    early = _trainer(tmp_path / "early", train_steps=4, checkpoint_every=10)
+    with pytest.raises(training.NonFiniteLossError,
+                       match="no checkpoint was written yet"):
+        early.fit(_tiny.dataset_fn(images, labels, 4))
 
 
 def test_warm_start_skips_head_with_other_class_count(tmp_path):

@@ -1,4 +1,4 @@
-"""train.py: resume after a kill, and the bad-input refusals."""
+"""train.py: resume after a kill (bad inputs: test_errors.py)."""
 
 import os
 import signal
@@ -47,29 +47,3 @@ def test_killed_run_resumes_from_last_checkpoint(synthetic_dir, tmp_path):
     assert _read(final, step_key) == killed_at + 2
     assert _read(final, "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE"
                  ) == killed_at + 2
-
-
-def test_bad_inputs_are_refused_with_choices(synthetic_dir, tmp_path):
-    model_dir = str(tmp_path / "run")
-    bad_model = run_script("train", *train_args("unet", synthetic_dir,
-                                                model_dir), check=False)
-    assert bad_model.returncode != 0
-    assert "deeplabv3plus" in bad_model.stdout and "encnet" in bad_model.stdout
-    bad_preset = run_script("train", *train_args(
-        "encnet", synthetic_dir, model_dir), "--preset=huge", check=False)
-    assert bad_preset.returncode != 0 and "tiny" in bad_preset.stdout
-    bad_dataset = run_script("train", *train_args(
-        "encnet", synthetic_dir, model_dir), "--dataset=mnist", check=False)
-    assert bad_dataset.returncode != 0 and "camvid" in bad_dataset.stdout
-
-
-def test_model_dir_of_another_config_is_refused(synthetic_dir, tmp_path):
-    model_dir = str(tmp_path / "run")
-    run_script("train", *train_args("encnet", synthetic_dir, model_dir, 2,
-                                    "--eval_batches=1"))
-    other = run_script("train", *train_args(
-        "bayesian_segnet", synthetic_dir, model_dir, 2), "--crop_size=16,16",
-        check=False)
-    assert other.returncode != 0
-    assert "model: 'encnet' -> 'bayesian_segnet'" in other.stdout
-    assert "config.crop_size: [32, 32] -> [16, 16]" in other.stdout

@@ -27,11 +27,13 @@ class Config:
         resnet_stem: ResNets only: `"beta"` (three 3x3 convs, TF1
             `resnet_v1_*_beta`) or `"standard"` (7x7, the keras.applications
             layout, so `backbone_weights="imagenet"` loads its weights).
-        backbone_weights: ResNets only: `None`, `"imagenet"` (standard
-            stem, through keras.applications) or a weights-file path (see
-            `seg_common.backbones.build_resnet`). Whole-model weights, e.g.
-            from `tools/convert_tf1_deeplab_checkpoint.py`, load with
-            `model.load_weights`.
+        backbone_weights: `None`, `"imagenet"` (ResNets with the standard
+            stem, through keras.applications) or the path of a `.weights.h5`
+            file of the backbone alone, e.g. an official ImageNet checkpoint
+            converted by `tools/convert_tf1_deeplab_checkpoint.py
+            --backbone_only` (see `seg_common.backbones.build_resnet`).
+            Whole-model weights (the tool without `--backbone_only`) load
+            with `model.load_weights`.
         output_stride: 8, 16 or 32; weights are the same for all three.
         atrous_rates: the 3 ASPP rates; `None` follows the output stride
             (6/12/18 at OS16, 12/24/36 at OS8, 3/6/9 at OS32).

@@ -36,13 +36,15 @@ def build_backbone(config):
     """
     kind, depth = config.backbone.split("_")
     if kind == "xception":
-        if config.backbone_weights is not None:
-            raise ValueError("`backbone_weights` is for ResNets; load "
-                             "Xception weights with model.load_weights or "
-                             "tools/convert_tf1_deeplab_checkpoint.py.")
+        if config.backbone_weights == "imagenet":
+            raise ValueError(
+                "Xception `backbone_weights` is a .weights.h5 path, e.g. from "
+                "tools/convert_tf1_deeplab_checkpoint.py --backbone_only.")
         backbone = build_xception(
             depth if depth == "tiny" else int(depth), config.output_stride,
             config.multi_grid, config.separable_order, name=config.backbone)
+        if config.backbone_weights is not None:
+            backbone.load_weights(config.backbone_weights)
         return backbone, InputNormalization(1 / 127.5, -1.0), "exit_flow"
     style = "beta" if config.resnet_stem == "beta" else "keras"
     backbone = build_resnet(

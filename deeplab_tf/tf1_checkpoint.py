@@ -17,6 +17,7 @@ are the TF1 scopes with `/` -> `_`):
 Reference: https://github.com/tensorflow/models/tree/master/research/deeplab
 """
 
+import os
 import re
 
 import keras
@@ -74,6 +75,17 @@ def _layer_variables(layer, scope):
     return []
 
 
+def check_config(config):
+    """Raises ValueError unless TF1 checkpoints exist for `config.backbone`."""
+    if config.backbone not in BACKBONE_SCOPES or (
+            config.backbone.startswith("resnet")
+            and config.resnet_stem != "beta"):
+        raise ValueError(
+            "TF1 DeepLab checkpoints exist for backbones "
+            f"{tuple(BACKBONE_SCOPES)} (ResNets with resnet_stem='beta'), "
+            f"got {config.backbone!r}, resnet_stem={config.resnet_stem!r}.")
+
+
 def tf1_variable_names(model, config):
     """Maps the TF1 name of every variable of `model` to the variable.
 
@@ -85,15 +97,9 @@ def tf1_variable_names(model, config):
         dict TF1 variable name -> `keras.Variable`.
 
     Raises:
-        ValueError: the backbone has no TF1 counterpart.
+        ValueError: the backbone has no TF1 counterpart (`check_config`).
     """
-    if config.backbone not in BACKBONE_SCOPES or (
-            config.backbone.startswith("resnet")
-            and config.resnet_stem != "beta"):
-        raise ValueError(
-            "TF1 DeepLab checkpoints exist for backbones "
-            f"{tuple(BACKBONE_SCOPES)} (ResNets with resnet_stem='beta'), "
-            f"got {config.backbone!r}, resnet_stem={config.resnet_stem!r}.")
+    check_config(config)
     names = {}
     for layer in model.layers:
         if layer.name == config.backbone:   # the nested backbone model
@@ -108,29 +114,97 @@ def tf1_variable_names(model, config):
     return names
 
 
-def load_tf1_checkpoint(model, config, checkpoint, skip_logits=False):
+def resolve_checkpoint(path):
+    """The checkpoint prefix that `path` (a prefix or a directory) names.
+
+    A directory resolves through its `checkpoint` state file or, without one
+    (as in the released tarballs), to its only `*.index` prefix.
+
+    Raises:
+        ValueError: one sentence saying what is wrong and what to pass.
+    """
+    if os.path.isdir(path):
+        latest = tf.train.latest_checkpoint(path)
+        if latest:
+            return latest
+        prefixes = sorted(p[:-len(".index")] for p in os.listdir(path)
+                          if p.endswith(".index"))
+        if len(prefixes) != 1:
+            raise ValueError(
+                f"the directory holds no `checkpoint` state file and "
+                f"{len(prefixes)} checkpoint prefixes {prefixes[:3]}; pass "
+                f"one prefix, e.g. {os.path.join(path, 'model.ckpt-30000')}")
+        return os.path.join(path, prefixes[0])
+    if not os.path.exists(path + ".index"):
+        raise ValueError(f"no checkpoint {path}.index; pass the prefix "
+                         "(model.ckpt-N, without .index/.data-*) or its directory")
+    return path
+
+
+def checkpoint_backbones(names):
+    """The `BACKBONE_SCOPES` values that scope some of `names`, sorted."""
+    scopes = set(BACKBONE_SCOPES.values())
+    return sorted({n.split("/", 1)[0] for n in names} & scopes)
+
+
+def is_imagenet_classifier(names, config):
+    """True if `names` are those of an ImageNet backbone checkpoint of
+    `config.backbone` (its `<scope>/logits` head, no ASPP)."""
+    scope = BACKBONE_SCOPES.get(config.backbone)
+    return (f"{scope}/logits/weights" in names
+            and not any(n.startswith("aspp0/") for n in names))
+
+
+def _left_out(name, config, backbone_only):
+    """True for a checkpoint weight of a part the model leaves out."""
+    if backbone_only:
+        scope = BACKBONE_SCOPES[config.backbone]
+        return (not name.startswith(scope + "/")
+                or name.startswith(f"{scope}/logits/"))
+    return ((not config.decoder and name.startswith("decoder/"))
+            or (not config.image_pooling and name.startswith("image_pooling/")))
+
+
+def load_tf1_checkpoint(model, config, checkpoint, skip_logits=False,
+                        backbone_only=False):
     """Assigns the variables of a TF1 DeepLab checkpoint to `model`.
 
     Args:
         model: a model of `deeplab_tf.build_model(config)`.
         config: its `Config`.
-        checkpoint: a checkpoint prefix or directory.
+        checkpoint: a checkpoint prefix or directory (`resolve_checkpoint`).
         skip_logits: leave `logits/semantic` alone (fine-tuning with another
             class count; ref `initialize_last_layer=False`).
+        backbone_only: load the backbone alone (an ImageNet classifier
+            checkpoint, `<scope>/logits` head and all, or the backbone of a
+            DeepLab checkpoint).
 
     Returns:
         dict of sorted name lists: `"loaded"`; `"unmapped"` (checkpoint
-        weights no model variable takes); `"training_state"` (global step,
-        optimiser slots, moving averages: ignored); `"missing"` (model
-        variables absent from the checkpoint, or skipped); `"shape_mismatch"`.
+        weights no model variable takes); `"left_out"` (checkpoint weights of
+        parts the model leaves out: the decoder when `config.decoder` is
+        False, image pooling when `config.image_pooling` is False,
+        everything but the backbone with `backbone_only`); `"training_state"`
+        (global step, optimiser slots, moving averages: ignored);
+        `"skipped"` (the logits with `skip_logits`); `"missing"` (model
+        variables absent from the checkpoint); `"shape_mismatch"`.
+
+    Raises:
+        ValueError: `checkpoint` names no checkpoint.
     """
-    reader = tf.train.load_checkpoint(checkpoint)
+    reader = tf.train.load_checkpoint(resolve_checkpoint(checkpoint))
     shapes = reader.get_variable_to_shape_map()
     targets = tf1_variable_names(model, config)
-    report = {k: [] for k in ("loaded", "unmapped", "training_state",
-                              "missing", "shape_mismatch")}
+    if backbone_only:
+        scope = BACKBONE_SCOPES[config.backbone] + "/"
+        targets = {n: v for n, v in targets.items() if n.startswith(scope)}
+    report = {k: [] for k in ("loaded", "unmapped", "left_out",
+                              "training_state", "skipped", "missing",
+                              "shape_mismatch")}
     for name, var in targets.items():
-        if name not in shapes or (skip_logits and name.startswith("logits/")):
+        if skip_logits and name.startswith("logits/"):
+            report["skipped"].append(name)
+        elif name not in shapes:
             report["missing"].append(name)
         elif tuple(shapes[name]) != tuple(var.shape):
             report["shape_mismatch"].append(name)
@@ -138,7 +212,12 @@ def load_tf1_checkpoint(model, config, checkpoint, skip_logits=False):
             var.assign(reader.get_tensor(name))
             report["loaded"].append(name)
     for name in shapes:
-        if name not in targets:
-            key = "training_state" if TRAINING_STATE.search(name) else "unmapped"
-            report[key].append(name)
+        if name in targets:
+            continue
+        if TRAINING_STATE.search(name):
+            report["training_state"].append(name)
+        elif _left_out(name, config, backbone_only):
+            report["left_out"].append(name)
+        else:
+            report["unmapped"].append(name)
     return {k: sorted(v) for k, v in report.items()}

@@ -1,15 +1,37 @@
 """Converts an official TF1 DeepLab checkpoint into a Keras `.weights.h5` file.
 
-    python tools/convert_tf1_deeplab_checkpoint.py \
-        --checkpoint=/ckpt/deeplabv3_pascal_train_aug/model.ckpt \
-        --preset=xception_65_voc --output=/tmp/xception_65_voc.weights.h5
+    python tools/convert_tf1_deeplab_checkpoint.py \\
+        --checkpoint=$CKPT/deeplabv3_pascal_train_aug/model.ckpt \\
+        --preset=xception_65_voc --output=x65_voc.weights.h5
 
-Prints every checkpoint variable left unmapped and every model variable the
-checkpoint does not provide; exits non-zero when weights are left unmapped
-or missing (unless --allow_missing, e.g. with --skip_logits for a new class
-count). The output loads with `deeplab_tf.build_model(...).load_weights()`.
+    python tools/convert_tf1_deeplab_checkpoint.py --backbone_only \\
+        --checkpoint=$CKPT/resnet_v1_101/model.ckpt --preset=resnet_101_voc \\
+        --output=r101_beta_imagenet.weights.h5
+
+The first writes whole-model weights for `deeplab_tf.build_model(config)
+.load_weights()`; `--backbone_only` writes the backbone's weights for
+`Config(backbone_weights=...)`, from an ImageNet classifier checkpoint (its
+`<backbone>/logits` head is left out) or from a DeepLab one.
+
+`--checkpoint` is a prefix (`model.ckpt-30000`) or a directory (its
+`checkpoint` state file, or its only prefix). `--skip_logits` leaves out
+exactly the logits (a new class count); `--allow_missing` writes even when
+other model variables are missing. Checkpoint weights of parts the config
+leaves out (the decoder with `--override=decoder=false`) are reported, not
+errors.
+
+A TF1 checkpoint stores no training flags, so settings that change no shape
+(output stride, atrous rates, multi-grid, align_corners) cannot be checked:
+the weights serve any output stride (the rates follow it), but multi-grid
+must be the one of training. The official default is (1, 1, 1); the preset
+`resnet_101_voc` uses (1, 2, 4) (the DeepLabv3 paper), so a ResNet DeepLab
+checkpoint is refused until `--override=multi_grid=[...]` says which.
+
+Bad input gets one line on stderr and a non-zero exit; the output is written
+atomically and only when the conversion succeeds.
 """
 
+import ast
 import json
 import os
 import sys
@@ -17,67 +39,200 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 import deeplab_tf  # noqa: E402
 from deeplab_tf.model import resolve_config  # noqa: E402
-from deeplab_tf.tf1_checkpoint import load_tf1_checkpoint  # noqa: E402
+from deeplab_tf.tf1_checkpoint import (  # noqa: E402
+    BACKBONE_SCOPES, check_config, checkpoint_backbones,
+    is_imagenet_classifier, load_tf1_checkpoint, resolve_checkpoint)
+from seg_common.files import atomic_file  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("checkpoint", None, "TF1 checkpoint prefix or directory.")
 flags.DEFINE_string("output", None, "Destination .weights.h5 file.")
 flags.DEFINE_string("preset", "xception_65_voc", "deeplab_tf.PRESETS name.")
-flags.DEFINE_multi_string("override", [], "Config field overrides: name=JSON.")
-flags.DEFINE_bool("skip_logits", False, "Do not load logits/semantic.")
+flags.DEFINE_multi_string("override", [],
+                          "Config field overrides: name=value (JSON or "
+                          "Python literal), e.g. multi_grid=[1,1,1].")
+flags.DEFINE_bool("skip_logits", False,
+                  "Leave out logits/semantic (another class count).")
 flags.DEFINE_bool("allow_missing", False,
                   "Write the output even if model variables are missing.")
+flags.DEFINE_bool("backbone_only", False,
+                  "Write the backbone alone (for Config.backbone_weights).")
+flags.DEFINE_bool("overwrite", False, "Replace an existing --output.")
 flags.mark_flags_as_required(["checkpoint", "output"])
 
+SHOWN = 5   # names listed per problem kind
 
-def _overrides(items):
+
+class ConversionError(ValueError):
+    """Bad input: the message is the one line the tool prints."""
+
+
+def parse_overrides(items):
+    """`["name=value", ...]` -> dict; values JSON or Python literals, else str."""
     overrides = {}
     for item in items:
-        name, _, value = item.partition("=")
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ConversionError(f"--override={item}: expected name=value, "
+                                  "e.g. --override=multi_grid=[1,1,1]")
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError:
-            parsed = value
+            try:
+                parsed = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                parsed = value
         overrides[name] = tuple(parsed) if isinstance(parsed, list) else parsed
     return overrides
 
 
+def check_checkpoint(names, config, overrides, backbone_only):
+    """Refuses a checkpoint the config cannot take, naming what to pass.
+
+    Args:
+        names: the checkpoint's variable names.
+        config: the resolved `Config`.
+        overrides: the `--override` dict (what the user set explicitly).
+        backbone_only: `--backbone_only`.
+
+    Raises:
+        ConversionError: another backbone; an ImageNet checkpoint without
+            `backbone_only`; a ResNet DeepLab checkpoint with an unstated
+            multi-grid.
+    """
+    scope = BACKBONE_SCOPES.get(config.backbone)
+    found = checkpoint_backbones(names)
+    if scope not in found:
+        raise ConversionError(
+            f"the checkpoint holds backbone {found or 'none known'}, the "
+            f"config builds {scope}: pick the matching --preset (e.g. "
+            "resnet_101_voc for resnet_v1_101) or --override=backbone=...")
+    if is_imagenet_classifier(names, config) and not backbone_only:
+        raise ConversionError(
+            f"an ImageNet classifier checkpoint ({scope}/logits, no ASPP): "
+            "add --backbone_only to write backbone weights for "
+            "Config(backbone_weights=...)")
+    if (config.backbone.startswith("resnet") and not backbone_only
+            and "multi_grid" not in overrides):
+        raise ConversionError(
+            f"a checkpoint does not store multi-grid; the preset assumes "
+            f"{config.multi_grid}, the official default is (1, 1, 1): add "
+            "--override=multi_grid=[1,1,1] (or the --multi_grid it was "
+            "trained with)")
+
+
+def summary(report):
+    """The report as a few lines: counts, and the first names of each problem."""
+    lines = [f"loaded {len(report['loaded'])} variables; ignored "
+             f"{len(report['training_state'])} training-state entries, "
+             f"left out {len(report['left_out'])} of parts the model lacks, "
+             f"skipped {len(report['skipped'])}"]
+    for key in ("unmapped", "missing", "shape_mismatch"):
+        if report[key]:
+            lines.append(f"{key}: {len(report[key])}, e.g. "
+                         + ", ".join(report[key][:SHOWN]))
+    return lines
+
+
+def _failure(report, allow_missing):
+    if report["unmapped"] or report["shape_mismatch"]:
+        return ("checkpoint weights the model does not take: check --preset "
+                "and --override against the training flags (decoder, "
+                "separable, num_classes; --skip_logits for a new class count)")
+    if report["missing"] and not allow_missing:
+        return ("model variables the checkpoint lacks: check --preset, or add "
+                "--allow_missing to keep their initial values")
+    return None
+
+
 def convert(checkpoint, output, config, skip_logits=False,
-            allow_missing=False):
+            allow_missing=False, backbone_only=False):
     """Builds the model of `config`, loads `checkpoint`, writes `output`.
 
     Returns:
-        The report of `load_tf1_checkpoint`; nothing is written when weights
-        are unmapped, mismatched or (without `allow_missing`) missing.
+        The report of `load_tf1_checkpoint`.
+
+    Raises:
+        ConversionError: weights unmapped or mismatched, or (without
+            `allow_missing`) missing; nothing is written then.
     """
     model = deeplab_tf.build_model(config)
-    report = load_tf1_checkpoint(model, config, checkpoint, skip_logits)
-    for key in ("unmapped", "missing", "shape_mismatch"):
-        for name in report[key]:
-            print(f"{key}: {name}")
-    print(f"loaded {len(report['loaded'])} variables; ignored "
-          f"{len(report['training_state'])} training-state entries")
-    failed = report["unmapped"] or report["shape_mismatch"] or (
-        report["missing"] and not allow_missing)
-    if not failed:
-        model.save_weights(output)
-        print(f"wrote {output}")
+    report = load_tf1_checkpoint(model, config, checkpoint, skip_logits,
+                                 backbone_only)
+    for line in summary(report):
+        print(line)
+    failure = _failure(report, allow_missing)
+    if failure:
+        raise ConversionError(f"{output} not written: {failure}")
+    target = model.get_layer(config.backbone) if backbone_only else model
+    with atomic_file(output) as tmp:
+        target.save_weights(tmp)
+    print(f"wrote {output}")
     return report
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _config(flag_values):
+    """`(Config, overrides)` from --preset and --override."""
+    if flag_values.preset not in deeplab_tf.PRESETS:
+        raise ConversionError(f"--preset={flag_values.preset}: one of "
+                              f"{sorted(deeplab_tf.PRESETS)}")
+    overrides = parse_overrides(flag_values.override)
+    try:
+        config = resolve_config(deeplab_tf.PRESETS[flag_values.preset],
+                                **overrides)
+        check_config(config)
+    except (TypeError, ValueError) as error:
+        raise ConversionError(f"--override: {_first_line(error)}") from error
+    return config, overrides
+
+
+def _checkpoint(path):
+    """`(prefix, {name: shape})` of the checkpoint `path` names."""
+    try:
+        prefix = resolve_checkpoint(path)
+        return prefix, tf.train.load_checkpoint(
+            prefix).get_variable_to_shape_map()
+    except (ValueError, tf.errors.OpError) as error:
+        raise ConversionError(
+            f"--checkpoint={path}: {_first_line(error)}") from error
+
+
+def run(flag_values):
+    """Validates the flags and converts.
+
+    Returns:
+        The report of `load_tf1_checkpoint`.
+
+    Raises:
+        ConversionError: bad input; nothing is written.
+    """
+    output = flag_values.output
+    if not output.endswith(".weights.h5"):
+        raise ConversionError(f"--output={output}: must end in .weights.h5")
+    if os.path.exists(output) and not flag_values.overwrite:
+        raise ConversionError(f"--output={output} exists: add --overwrite "
+                              "or choose another path")
+    config, overrides = _config(flag_values)
+    prefix, names = _checkpoint(flag_values.checkpoint)
+    check_checkpoint(names, config, overrides, flag_values.backbone_only)
+    return convert(prefix, output, config, flag_values.skip_logits,
+                   flag_values.allow_missing, flag_values.backbone_only)
 
 
 def main(argv):
     del argv
-    config = deeplab_tf.PRESETS[FLAGS.preset]
-    config = resolve_config(config, **_overrides(FLAGS.override))
-    report = convert(FLAGS.checkpoint, FLAGS.output, config,
-                     FLAGS.skip_logits, FLAGS.allow_missing)
-    if not os.path.exists(FLAGS.output):
-        sys.exit(f"not written: {len(report['unmapped'])} unmapped, "
-                 f"{len(report['missing'])} missing, "
-                 f"{len(report['shape_mismatch'])} mismatched variables")
+    try:
+        run(FLAGS)
+    except ConversionError as error:
+        sys.exit(f"error: {error}")
 
 
 if __name__ == "__main__":

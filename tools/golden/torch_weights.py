@@ -1,78 +1,66 @@
-"""Deterministic weights for a PyTorch state dict, drawn from its names alone.
+"""`tools.golden.weights.draw` for the entries of a PyTorch state dict.
 
-The golden files of `tests/golden/` store the official model's outputs and
-its parameter manifest (names, shapes), not its weights. The generator and
-the tests both call `draw(name, shape, seed)` for every entry, so the tests
-rebuild the exact state dict the official model ran with, without the
+The PyTorch-Encoding golden files store the official model's outputs and
+its state-dict manifest (keys, shapes), not its weights: the generator and
+the tests both fill every key with `draw_torch(key, shape, seed)`, so the
+tests rebuild the exact state dict the official model ran with, without the
 official code. numpy only: importing this never needs torch.
 
-Each tensor gets its own generator, seeded from `seed` and the CRC-32 of its
-name, so a draw never depends on the order or set of other names. Draws are
-scaled per kind so activations stay O(1) through a deep network:
-
-| name ends with / shape | draw |
+| key ends with / shape | `weights.draw` kind |
 |---|---|
-| `running_mean` | N(0, 0.1) |
-| `running_var` | U(0.5, 1.5) |
+| `weight`, (out, in, kh, kw) conv / (out, in) linear | `"kernel"`, fan-in in*kh*kw / in |
+| `weight`, 1-D (batch-norm scale) | `"gamma"` |
+| `bias` (batch norm, conv, linear) | `"bias"` |
+| `running_mean`, `running_var` | `"mean"`, `"variance"` |
 | `num_batches_tracked` | 0 (int64) |
-| `codewords` (K, D) | U(-1/sqrt(K D), 1/sqrt(K D)) (Encoding init) |
-| `scale` (K,) | U(-1, 0) (Encoding init) |
-| `weight`, 1-D (batch-norm gamma) | U(0.5, 1.5) |
-| `weight`, (out, in, kh, kw) conv | N(0, sqrt(2 / (in kh kw))) |
-| `weight`, (out, in) linear | N(0, sqrt(1 / in)) |
-| `bias` (batch-norm beta, conv, linear) | N(0, 0.1) |
+| `codewords` (K, D), `scale` (K,) of an Encoding layer | its own init ranges U(-1/sqrt(K D), 1/sqrt(K D)), U(-1, 0), as affine maps of a `"gamma"` draw, U(0.5, 1.5) |
 
 Example:
->>> draw("conv1.0.weight", (64, 3, 3, 3), seed=0).std() < 0.5
+>>> draw_torch("head.encmodule.encoding.3.scale", (32,), seed=0).max() <= 0
 True
 """
 
-import zlib
-
 import numpy as np
 
+from tools.golden.weights import draw
 
-def _generator(name, seed):
-    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+_KINDS = {"bias": "bias", "running_mean": "mean", "running_var": "variance"}
 
 
-def draw(name, shape, seed):
-    """The value of state-dict entry `name`.
+def draw_torch(key, shape, seed):
+    """The value of state-dict entry `key`.
 
     Args:
-        name: the official state-dict key, e.g. `"head.conv5.1.running_var"`.
+        key: the official state-dict key, e.g. `"head.conv5.1.running_var"`.
         shape: its shape.
         seed: an integer shared by all entries of one golden file.
 
     Returns:
-        A float32 array of `shape` (int64 for `num_batches_tracked`).
+        A float32 array of `shape` (int64 zeros for `num_batches_tracked`).
 
     Raises:
-        ValueError: a name/shape of no known kind.
+        ValueError: a key/shape of no known kind.
     """
     shape = tuple(int(d) for d in shape)
-    leaf = name.rsplit(".", 1)[-1]
+    leaf = key.rsplit(".", 1)[-1]
     if leaf == "num_batches_tracked":
         return np.zeros(shape, np.int64)
-    rng = _generator(name, seed)
-    if leaf in ("running_mean", "bias"):
-        value = rng.normal(0.0, 0.1, shape)
-    elif leaf == "running_var" or (leaf == "weight" and len(shape) == 1):
-        value = rng.uniform(0.5, 1.5, shape)
-    elif leaf == "codewords" and len(shape) == 2:
+    if leaf in _KINDS:
+        return draw(key, shape, _KINDS[leaf], seed)
+    if leaf == "weight" and len(shape) == 1:
+        return draw(key, shape, "gamma", seed)
+    if leaf == "weight" and len(shape) in (2, 4):
+        return draw(key, shape, "kernel", seed, fan_in=int(np.prod(shape[1:])))
+    if leaf == "codewords" and len(shape) == 2:
         bound = 1.0 / np.sqrt(shape[0] * shape[1])
-        value = rng.uniform(-bound, bound, shape)
-    elif leaf == "scale" and len(shape) == 1:
-        value = rng.uniform(-1.0, 0.0, shape)
-    elif leaf == "weight" and len(shape) in (2, 4):
-        fan_in = int(np.prod(shape[1:]))
-        gain = 2.0 if len(shape) == 4 else 1.0
-        value = rng.normal(0.0, np.sqrt(gain / fan_in), shape)
-    else:
-        raise ValueError(f"No draw rule for {name!r} of shape {shape}.")
-    return value.astype(np.float32)
+        unit = draw(key, shape, "gamma", seed) - 1.0        # U(-0.5, 0.5)
+        return (2.0 * bound * unit).astype(np.float32)
+    if leaf == "scale" and len(shape) == 1:
+        return draw(key, shape, "gamma", seed) - np.float32(1.5)
+    raise ValueError(f"no golden weight kind for state-dict key {key!r} "
+                     f"of shape {shape}")
 
 
 def draw_state(manifest, seed):
-    """`{name: draw(name, shape, seed)}` for `(name, shape)` pairs, in order."""
-    return {name: draw(name, shape, seed) for name, shape in manifest}
+    """`{key: draw_torch(key, shape, seed)}` for `(key, shape)` pairs."""
+    return {key: draw_torch(key, shape, seed) for key, shape in manifest}

@@ -192,8 +192,8 @@ def check_state_dict(state, model, backbone_prefix=ENCNET_PREFIX):
             continue
         elif tuple(np.shape(state[key])) != torch_shape(variable):
             problems.append(
-                f"shape mismatch {key}: checkpoint "
-                f"{tuple(np.shape(state[key]))}, model {torch_shape(variable)}")
+                f"shape mismatch {key}: checkpoint {np.shape(state[key])}, "
+                f"model {torch_shape(variable)}")
     problems += [f"unexpected key {key}" for key in state
                  if key not in keys and not _optional(key, backbone_prefix)]
     return problems

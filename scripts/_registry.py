@@ -13,8 +13,9 @@ import deeplab_tf
 import encnet_tf
 from encnet_tf import cifar as encnet_cifar
 
-from seg_common import export
+from seg_common import export, hardware
 from seg_common.inference import predict_multiscale
+from seg_common.inference_graph import FoldedModel
 from seg_common.training import evaluation
 
 MODELS = {
@@ -53,8 +54,25 @@ def is_classifier(name):
     return task(name) == "classification"
 
 
+def inference_model(name, config, model, precision="auto"):
+    """The fast inference twin of a trained `model`: its weights in the
+    resolved `precision` (`seg_common.hardware`), as a frozen graph with
+    batch norm folded (`seg_common.inference_graph.FoldedModel`).
+
+    Returns:
+        (FoldedModel, resolved precision "float32" or "bfloat16").
+    """
+    precision = hardware.resolve_precision(precision)
+    if precision != "float32":
+        with hardware.precision_scope(precision):
+            copy = get_package(name).build_model(config)
+        copy.set_weights(model.get_weights())
+        model = copy
+    return FoldedModel(model), precision
+
+
 def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
-               seed=0):
+               seed=0, fast_model=None, precision="float32"):
     """The predictors evaluate/predict run, by name (first = reported).
 
     Bayesian SegNet with `mc_samples` > 0: "mc" (MC dropout, uncertainty =
@@ -63,13 +81,20 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
     or EncNet with other scales or flip: "multi_scale" (averaged softmax,
     `seg_common.inference.predict_multiscale`). Otherwise "single_scale".
 
+    Args:
+        fast_model: what the deterministic passes run (`inference_model`'s
+            folded graph); default `model`.
+        precision: MC sampling's compute precision ("float32"/"bfloat16").
+
     Returns:
         dict name -> fn(images float32 (B,H,W,3)) -> dict of arrays with
         "labels" (+ "probabilities", "uncertainty").
     """
+    fast_model = model if fast_model is None else fast_model
     if is_bayesian(name) and mc_samples > 0:
-        mc = bayesian_segnet_tf.MonteCarloSampler(model, mc_samples)
-        single_pass = evaluation.softmax_predictor(model)
+        mc = bayesian_segnet_tf.MonteCarloSampler(
+            model, mc_samples, compute_dtype=precision)
+        single_pass = evaluation.softmax_predictor(fast_model)
 
         def weight_averaging(images):
             # One pass has no sample variance: 1 - max softmax stands in as
@@ -87,12 +112,12 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
                              f"{', '.join(MULTI_SCALE_MODELS)}.")
 
         def multi_scale(images):
-            probabilities = predict_multiscale(model, images, scales=scales,
-                                               flip=flip)
+            probabilities = predict_multiscale(fast_model, images,
+                                               scales=scales, flip=flip)
             return {"probabilities": probabilities,
                     "labels": np.asarray(probabilities).argmax(-1)}
         return {"multi_scale": multi_scale}
-    return {"single_scale": evaluation.softmax_predictor(model)}
+    return {"single_scale": evaluation.softmax_predictor(fast_model)}
 
 
 def training_predictor(name, mc_samples=0):
@@ -109,18 +134,23 @@ def training_predictor(name, mc_samples=0):
 SERVING_CHUNK_SIZE = 5
 
 
-def serving(name, model, mc_samples=0):
+def serving(name, model, mc_samples=0, fast_model=None, precision="float32"):
     """(model to save, outputs_fn) for `seg_common.export`.
 
-    Bayesian SegNet with `mc_samples` > 0 serves the MC dropout mean and
-    the paper's uncertainty (mean over classes of the variance of the
-    softmax over the samples), plus entropy, mutual information and
-    variation ratio, through `MonteCarloSampler.graph_outputs`: the shared
-    prefix runs once per image and the samples run in chunks of
-    `SERVING_CHUNK_SIZE`, so memory stays that of one chunk.
+    Without MC sampling the export serves `fast_model` (`inference_model`'s
+    folded graph, so TF Serving and `tf.saved_model.load` run the fast path
+    with no project code); default `model`. Bayesian SegNet with
+    `mc_samples` > 0 serves the MC dropout mean and the paper's uncertainty
+    (mean over classes of the variance of the softmax over the samples),
+    plus entropy, mutual information and variation ratio, through
+    `MonteCarloSampler.graph_outputs` in `precision`: the shared prefix runs
+    once per image and the samples run in chunks of `SERVING_CHUNK_SIZE`,
+    so memory stays that of one chunk.
     """
     if not (is_bayesian(name) and mc_samples > 0):
-        return model, export.softmax_outputs
+        return (model if fast_model is None else fast_model,
+                export.softmax_outputs)
     sampler = bayesian_segnet_tf.MonteCarloSampler(
-        model, mc_samples, chunk_size=SERVING_CHUNK_SIZE)
+        model, mc_samples, chunk_size=SERVING_CHUNK_SIZE,
+        compute_dtype=precision)
     return sampler.model, lambda _, images: sampler.graph_outputs(images)

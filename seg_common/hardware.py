@@ -10,10 +10,12 @@ Example:
 >>> resolve_precision("auto")          # "bfloat16" on AMX, else "float32"
 """
 
+import contextlib
 import functools
 import os
 import platform
 
+import keras
 import tensorflow as tf
 
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -97,3 +99,15 @@ def dtype_policy(precision):
     bfloat16: variables stay float32)."""
     return {"float32": "float32",
             "bfloat16": "mixed_bfloat16"}[resolve_precision(precision)]
+
+
+@contextlib.contextmanager
+def precision_scope(precision):
+    """Builds layers under `precision`'s dtype policy inside the block
+    (the global Keras policy is restored afterwards)."""
+    previous = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy(dtype_policy(precision))
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)

@@ -316,3 +316,43 @@ def frozen_inference_function(model, input_shape, *, output_keys=("logits",),
 
     fn.graph = pruned.graph
     return fn, folded
+
+
+class FoldedModel:
+    """A segmentation model as a frozen graph with batch norm folded in.
+
+    The inference path users run (evaluation, prediction, the exported
+    SavedModel): the same outputs as `model(images, training=False)` up to
+    rounding, from constants instead of variables, with every foldable
+    batch norm folded (`fold_batch_norm`), for any batch size and image
+    size. It is called like the Keras model, so `softmax_predictor`,
+    `predict_multiscale` and `seg_common.export` take it unchanged. The
+    weights are a snapshot: fold again after training further.
+
+    Args:
+        model: a Keras model taking float32 (B, H, W, 3) and returning a
+            dict; built under the dtype policy wanted (e.g. "mixed_bfloat16"
+            for bfloat16 inference).
+        output_keys: the outputs kept (default "logits").
+
+    Call: `folded(images, training=False)` -> dict key -> tensor
+    (B, H, W, C), in the model's compute dtype.
+
+    Example:
+    >>> folded = FoldedModel(model)
+    >>> folded(images)["logits"]        # == model(images)["logits"]
+    """
+
+    variables = ()   # everything is a constant of the graph
+
+    def __init__(self, model, output_keys=("logits",)):
+        self._forward, self.batch_norms_folded = frozen_inference_function(
+            model, (None, None, None, 3), output_keys=output_keys)
+        self.name = f"{model.name}_folded"
+        self.output_keys = tuple(output_keys)
+
+    def __call__(self, images, training=False):
+        if training:
+            raise ValueError("FoldedModel is for inference only; train the "
+                             "Keras model.")
+        return self._forward(images)

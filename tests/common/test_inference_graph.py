@@ -149,3 +149,55 @@ def test_every_batch_norm_of_the_tiny_presets_folds(package_name):
 def _all_layers(layer):
     """The layer and every sublayer (Keras 3 `_flatten_layers`)."""
     return list(layer._flatten_layers(include_self=False, recursive=True))
+
+
+@pytest.fixture(scope="module")
+def tiny_models():
+    import bayesian_segnet_tf
+    import deeplab_tf
+    import encnet_tf
+    models = {}
+    for package in (deeplab_tf, encnet_tf, bayesian_segnet_tf):
+        keras.utils.set_random_seed(0)
+        models[package.__name__] = package, package.build_model(
+            package.PRESETS["tiny"])
+    return models
+
+
+@pytest.mark.parametrize("name", ["deeplab_tf", "encnet_tf",
+                                  "bayesian_segnet_tf"])
+def test_folded_model_equals_the_keras_model_at_any_size(tiny_models, name):
+    _, model = tiny_models[name]
+    folded = inference_graph.FoldedModel(model)
+    assert folded.batch_norms_folded > 0
+    for shape in ((1, 48, 64, 3), (2, 33, 45, 3)):
+        images = np.random.default_rng(1).uniform(0, 255, shape)
+        images = images.astype(np.float32)
+        want = np.asarray(model(images, training=False)["logits"])
+        got = np.asarray(folded(images)["logits"])
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-4,
+                                   atol=1e-5 * np.abs(want).max() + 1e-9)
+    with pytest.raises(ValueError, match="inference only"):
+        folded(images, training=True)
+
+
+@pytest.mark.parametrize("name", ["deeplab_tf", "bayesian_segnet_tf"])
+def test_folded_bfloat16_model_rounds_like_the_keras_bfloat16_model(
+        tiny_models, name):
+    from seg_common import hardware
+    package, model = tiny_models[name]
+    with hardware.precision_scope("bfloat16"):
+        bf16 = package.build_model(package.PRESETS["tiny"])
+    bf16.set_weights(model.get_weights())
+    folded = inference_graph.FoldedModel(bf16)
+    images = np.random.default_rng(2).uniform(0, 255, (2, 40, 48, 3))
+    images = images.astype(np.float32)
+    want = np.asarray(model(images, training=False)["logits"], np.float32)
+    keras_bf16 = np.asarray(bf16(images, training=False)["logits"], np.float32)
+    got = np.asarray(folded(images)["logits"], np.float32)
+    scale = np.abs(want).max()
+    # Folding moves bf16 rounding no further from float32 than Keras' own
+    # bf16 model is (bf16 keeps 8 significant bits: ~0.4% per op).
+    assert np.abs(got - want).max() <= 2 * np.abs(keras_bf16 - want).max() \
+        + 1e-2 * scale

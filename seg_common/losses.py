@@ -40,6 +40,29 @@ def masked_cross_entropy(labels, logits, ignore_label=255, class_weights=None):
     return tf.math.divide_no_nan(tf.reduce_sum(ce * weights), num_valid)
 
 
+def weight_decay_loss(variables, weight_decay, exclude=()):
+    """Coupled L2 penalty `weight_decay / 2 * sum(w**2)` (the training loss's
+    weight-decay term, Caffe / TF1 semantics).
+
+    Args:
+        variables: the model's trainable variables (each with a `path`).
+        weight_decay: the L2 coefficient.
+        exclude: substrings of variable paths exempt from the penalty
+            (e.g. `("depthwise_kernel", "/bias")`).
+
+    Returns:
+        Scalar float32 tensor (0 when nothing is decayed).
+
+    Example:
+    >>> weight_decay_loss(model.trainable_variables, 4e-5, ("/bias",))
+    """
+    decayed = [v for v in variables if not any(p in v.path for p in exclude)]
+    if not decayed or weight_decay == 0:
+        return tf.constant(0.0)
+    return float(weight_decay) * tf.add_n(
+        [tf.nn.l2_loss(tf.cast(v, tf.float32)) for v in decayed])
+
+
 def class_pixel_counts(label_batches, num_classes, ignore_label=255):
     """Counts pixels per class and pixels of the images containing each class.
 

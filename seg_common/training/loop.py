@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from seg_common import progress
+from seg_common import losses, progress
 from seg_common.training import bn_statistics, evaluation, schedules
 from seg_common.training import summaries
 from seg_common.training import strategy as strategy_lib
@@ -78,10 +78,6 @@ def set_mixed_precision(name):
                                            else name)
 
 
-def _matches(path, patterns):
-    return any(p in path for p in patterns)
-
-
 class Trainer:
     """Builds model and optimiser in a strategy's scope and trains them.
 
@@ -120,9 +116,8 @@ class Trainer:
                 0, dtype=tf.int64, trainable=False, name="step",
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         variables = self.model.trainable_variables
-        self._decayed = [v for v in variables
-                         if not _matches(v.path, config.weight_decay_exclude)]
         self._weight_decay = float(config.weight_decay)
+        self._weight_decay_exclude = tuple(config.weight_decay_exclude)
         self._multipliers = [
             np.prod([m for p, m in config.lr_multipliers if p in v.path])
             for v in variables]
@@ -137,10 +132,9 @@ class Trainer:
             else tf.summary.create_noop_writer())
 
     def _weight_decay_term(self):
-        if not self._decayed or self._weight_decay == 0:
-            return tf.constant(0.0)
-        return self._weight_decay * tf.add_n(
-            [tf.nn.l2_loss(tf.cast(v, tf.float32)) for v in self._decayed])
+        return losses.weight_decay_loss(self.model.trainable_variables,
+                                        self._weight_decay,
+                                        self._weight_decay_exclude)
 
     def _replica_step(self, images, labels):
         variables = self.model.trainable_variables

@@ -32,6 +32,14 @@ def load(name):
     return golden
 
 
+def load_manifests():
+    """`{official model: [(key, shape)]}` of the ResNet-101s models."""
+    with np.load(GOLDEN_DIR / "encnet_resnet101s_manifests.npz") as data:
+        return {name: [(key, tuple(shape))
+                       for key, shape in json.loads(str(data[name]))]
+                for name in data.files}
+
+
 def state_dict(golden):
     """`{key: numpy array}`: the weights the official model ran with."""
     return draw_state(golden["manifest"], int(golden["seed"]))

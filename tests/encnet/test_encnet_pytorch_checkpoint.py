@@ -178,6 +178,24 @@ def test_converter_script_rejects_bad_checkpoint(pcontext, fault, tmp_path):
         "bad.pth", "mine.weights.h5"]
 
 
+@pytest.mark.large
+@pytest.mark.parametrize("name, preset", [
+    ("encnet_resnet101s_pcontext", "pascal_context_reference"),
+    ("encnet_resnet101s_ade", "ade20k_reference"),
+    ("resnet101s", None)])
+def test_resnet101s_checkpoints_fit(name, preset):
+    """The official ResNet-101s keys and shapes (zeros stand in for values)
+    load into the model `build_target` picks: a ResNet-101 backbone."""
+    manifest = pytorch_golden.load_manifests()[name]
+    state = {key: np.broadcast_to(np.float32(0), shape)
+             for key, shape in manifest}
+    config = encnet_tf.PRESETS[preset] if preset else None
+    model, prefix = pytorch_checkpoint.build_target(state, config)
+    assert "block3_unit_23_conv3/conv/kernel" in {
+        v.path for v in model.weights}
+    assert pytorch_checkpoint.check_state_dict(state, model, prefix) == []
+
+
 @pytest.mark.parametrize("flags, flag", [
     (["--bogus=1"], "bogus"),
     (["--preset=pascal_context"], "--preset=pascal_context"),

@@ -23,6 +23,9 @@ once in float64, and writes `<output_dir>/<name>.npz` with:
   stride 32 (the ImageNet network, `dilated=False`);
 - `float32_error_<output>`: max |float32 run - float64 run| of the official
   model, the scale of the tests' tolerances.
+
+`encnet_resnet101s_manifests.npz` holds only the state-dict manifests (JSON,
+one entry per model) of the ResNet-101s EncNets and of `resnet101s`.
 """
 
 import importlib
@@ -62,6 +65,11 @@ CONFIGS = {
     "encnet_resnet50s_ade": ("encnet_resnet50s_ade", (2, 21, 33)),
     "encnet_resnet50s_imagenet": ("resnet50s", (2, 65, 57)),
 }
+# Models whose state-dict manifests only are stored (in MANIFESTS.npz): the
+# converter's key mapping for ResNet-101s is checked against them.
+MANIFEST_ONLY = ("encnet_resnet101s_pcontext", "encnet_resnet101s_ade",
+                 "resnet101s")
+MANIFESTS = "encnet_resnet101s_manifests"
 # Modules the official package imports for its datasets only.
 _STUBBED = ("torchvision", "portalocker", "nose")
 # Names the official package takes from `from <stub> import *`.
@@ -109,17 +117,30 @@ def import_official(source):
     return encoding
 
 
-def build_official(encoding, factory):
-    """The official model, its state dict replaced by the seeded draws.
+def official_manifest(model):
+    """`[(key, shape), ...]` of an official model's state dict, in order."""
+    return [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
+
+
+def build_official(encoding, factory, draw=True):
+    """The official model, by default its state dict replaced by the draws.
+
+    Args:
+        encoding: the official package.
+        factory: an `encoding.models.get_model` name, or `"resnet50s"` /
+            `"resnet101s"` (the ImageNet networks).
+        draw: fill the state dict with `draw_torch(key, shape, SEED)`.
 
     Returns:
-        `(model, manifest)`, manifest `[(key, shape), ...]`.
+        `(model in eval mode, official_manifest(model))`.
     """
-    if factory == "resnet50s":
-        model = encoding.models.backbone.resnet50s(pretrained=False)
+    if factory.startswith("resnet"):
+        model = getattr(encoding.models.backbone, factory)(pretrained=False)
     else:
         model = encoding.models.get_model(factory, pretrained=False)
-    manifest = [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
+    manifest = official_manifest(model)
+    if not draw:
+        return model.eval(), manifest
     model.load_state_dict(
         {k: torch.from_numpy(draw_torch(k, shape, SEED))
          for k, shape in manifest}, strict=True)
@@ -139,7 +160,7 @@ def resnet_features(net, x):
 def run(model, x, factory):
     """Official outputs in the project's names and NHWC layout, as numpy."""
     with torch.no_grad():
-        if factory == "resnet50s":
+        if factory.startswith("resnet"):
             outputs = resnet_features(model, x)
         else:
             logits, se_logits, aux_logits = model(x)
@@ -161,7 +182,7 @@ def golden(encoding, factory, shape):
     arrays = {"images": images, "seed": np.int64(SEED),
               "manifest": json.dumps(manifest),
               "official_revision": FLAGS.official_revision}
-    if factory != "resnet50s":
+    if not factory.startswith("resnet"):
         arrays["num_classes"] = np.int64(model.nclass)
         arrays["lateral"] = np.bool_(model.head.lateral)
     for name, value in out64.items():
@@ -183,6 +204,11 @@ def main(argv):
         path = os.path.join(FLAGS.output_dir, f"{name}.npz")
         np.savez_compressed(path, **golden(encoding, factory, shape))
         print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB)")
+    path = os.path.join(FLAGS.output_dir, f"{MANIFESTS}.npz")
+    np.savez_compressed(path, **{
+        factory: json.dumps(build_official(encoding, factory, draw=False)[1])
+        for factory in MANIFEST_ONLY})
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Configuration of SegNet, SegNet-Basic and their Bayesian (MC dropout) variants.
 
 Defaults are the reference values: `alexgkendall/SegNet-Tutorial`
-`Models/bayesian_segnet_{train,solver}.prototxt` (spec sheet §0-§2).
+`Models/bayesian_segnet_{train,solver}.prototxt`.
 
 Reference: https://arxiv.org/abs/1511.02680
 """

@@ -7,7 +7,7 @@ def build_loss(config, class_weights=None):
     """Returns the reference `softmax_loss` with `weight_by_label_freqs`.
 
     `loss = sum_{y != ignore} w[y] * CE / #(y != ignore)`: normalised by the
-    count of non-ignored pixels, not by the sum of the weights (spec §2.2).
+    count of non-ignored pixels, not by the sum of the weights (as Caffe).
 
     Args:
         config: a `Config` (`num_classes`, `ignore_label`, `class_weights`).

@@ -1,7 +1,7 @@
 """SegNet and SegNet-Basic with the Bayesian SegNet MC dropout placements.
 
-The architectures of `alexgkendall/SegNet-Tutorial` `Models/*.prototxt`
-(spec sheet §1): argmax max-unpooling to the pre-pool shape, BN after every
+The architectures of `alexgkendall/SegNet-Tutorial` `Models/*.prototxt`:
+argmax max-unpooling to the pre-pool shape, BN after every
 convolution but the classifier, element-wise `MCDropout` after the encoder
 and decoder units the dropout variant selects.
 """

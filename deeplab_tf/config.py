@@ -65,7 +65,7 @@ class Config:
     decoder_channels: int = 256            # paper Tab. 2: two 3x3 x 256
     dropout_rate: float = 0.1              # ref: keep_prob 0.9
     align_corners: bool = True             # ref: align_corners=True
-    # Recipe (PASCAL VOC, spec 2.1).
+    # Recipe (PASCAL VOC, the paper's training protocol).
     base_learning_rate: float = 0.007      # paper: 0.007
     lr_schedule: str = "poly"              # paper: poly
     poly_power: float = 0.9                # paper: 0.9

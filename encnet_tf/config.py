@@ -25,7 +25,7 @@ class Config:
             the same c2/c3/c4 strides and dilations, for CPU tests and demos).
         backbone_weights: `None` (random init) or the path of a
             `.weights.h5` file of `seg_common.backbones.build_resnet(style="s")`
-            (ImageNet weights exist only as PyTorch checkpoints; spec 2.3).
+            (ImageNet weights exist only as PyTorch checkpoints).
         head_channels: width of conv5, the Encoding input and the stage-3
             branch (512).
         encoding: the Context Encoding Module on stage 4; `False` with
@@ -74,7 +74,7 @@ class Config:
     align_corners: bool = True             # ref: F.interpolate align_corners
     se_loss_weight: float = 0.2            # ref: 0.2 (stage 3 too: project)
     aux_weight: float = 0.2                # ref scripts: 0.2 (loss class 0.4)
-    # Recipe (PASCAL-Context, paper column of spec 2.2).
+    # Recipe (PASCAL-Context, the paper's implementation details).
     base_learning_rate: float = 0.001      # paper PContext: 0.001
     lr_schedule: str = "poly"              # paper: poly
     poly_power: float = 0.9                # paper: 0.9

@@ -22,7 +22,7 @@ def image_normalization(name="normalization"):
     """RGB in 0..255 -> `(x / 255 - mean) / std` with the ImageNet statistics.
 
     A standard `keras.layers.Normalization` with fixed statistics scaled by
-    255, so it serialises without custom code (spec 2.3 step 6).
+    255, so it serialises without custom code.
 
     Returns:
         A `keras.layers.Normalization`; (B, H, W, 3) -> (B, H, W, 3).
@@ -38,7 +38,7 @@ class ContextEncoding(keras.layers.Layer):
 
     The encoded vector `e` of the Context Encoding Module (paper Fig. 2):
     `E = Encoding(X)` (B, K, D); batch norm with one gamma/beta per codeword
-    (axis 1, statistics over B and D; spec pitfall 4); ReLU; then the sum
+    (axis 1, statistics over B and D; not one per channel); ReLU; then the sum
     (paper) or the mean (reference HEAD) over the K encoders. Runs in float32
     like the Encoding layer.
 

@@ -11,7 +11,7 @@ def se_targets(labels, num_classes, ignore_label=255):
     """Class-presence targets of each label map, without a one-hot tensor.
 
     `t[b, c] = 1` iff class c occurs in label map b, ignored pixels
-    excluded (spec 2.1): `bincount(b * num_classes + y over the valid
+    excluded (as the reference): `bincount(b * num_classes + y over the valid
     pixels, minlength=B * num_classes) > 0`, reshaped to (B, num_classes).
     Memory is O(B * H * W + B * num_classes).
 
@@ -75,8 +75,8 @@ def build_loss(config, class_weights=None):
     """The EncNet training loss for `config`.
 
     `loss = seg_loss + se_loss_weight * (se_loss_stage4 + se_loss_stage3)
-    + aux_weight * aux_loss`, each term present when its head is on
-    (spec 2.1): `seg_loss`, `aux_loss` softmax CE over the non-ignored pixels
+    + aux_weight * aux_loss`, each term present when its head is on:
+    `seg_loss`, `aux_loss` softmax CE over the non-ignored pixels
     (`seg_common.losses.masked_cross_entropy`, optional class weights);
     `se_loss_*` binary CE on class-presence targets built from the label
     map the logits were computed for (after augmentation and cropping).

@@ -15,13 +15,13 @@ from encnet_tf.layers import (
 def build_model(config=None, **overrides):
     """Builds EncNet (or the FCN baseline) as a functional `keras.Model`.
 
-    Stage-4 head (spec 1.2): conv5 3x3 -> 512 + BN + ReLU [-> lateral fusion
+    Stage-4 head (paper Fig. 2): conv5 3x3 -> 512 + BN + ReLU [-> lateral fusion
     of c2, c3] -> Context Encoding Module ([1x1 projection feeding only the
     Encoding layer] Encoding,
     BN over K, ReLU, sum/mean over K -> e; gamma = sigmoid(FC(e));
     Y = X * gamma or relu(X + X * gamma)) -> Dropout(0.1) -> 1x1 conv ->
-    bilinear x8 upsampling. SE head: FC on e. Stage-3 branch (spec 1.3): 1x1
-    conv on c3 -> its own Context Encoding -> FC. Aux head (spec 1.4): FCN
+    bilinear x8 upsampling. SE head: FC on e. Stage-3 branch (paper): 1x1
+    conv on c3 -> its own Context Encoding -> FC. Aux head (reference code): FCN
     head on c3. Head layer names start with "head", so
     `lr_multipliers=(("head", 10.0),)` gives the reference's 10x head rate.
 

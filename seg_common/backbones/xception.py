@@ -141,7 +141,7 @@ def build_xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
             channels, for tests).
         output_stride: 8, 16 or 32.
         multi_grid: rate multipliers of the 3 convs of `exit_flow/block2`
-            (spec default (1, 1, 1)).
+            (default (1, 1, 1)).
         separable_order: `"released"` (default) or `"paper"`; see module.
         momentum, epsilon: batch norm (TF1 decay 0.9997, epsilon 1e-3).
         input_shape: (H, W, 3); H and W may be `None`.

@@ -1,4 +1,4 @@
-"""The import graph follows DESIGN.md §1: layers <- backbones <- model packages.
+"""The import graph is layered: layers <- backbones <- model packages.
 
 `seg_common` never imports a model package or `scripts`; the model packages
 never import each other; library code never imports absl flags.

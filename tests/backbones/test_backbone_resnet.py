@@ -57,7 +57,7 @@ def test_dilation_equals_subsampled_strided_net(nets, rng):
 
 
 def test_beta_schedule_matches_spec():
-    """Spec §1.5: block3 rate 1 at OS16, block4 rate 2*[1,2,4]; OS8 doubles."""
+    """Beta ResNet: block3 rate 1 at OS16, block4 rate 2*[1,2,4]; OS8 doubles."""
     sched = unit_schedule(101, "beta", 16, (1, 2, 4))
     assert [(s, d) for b, u, s, d in sched if b == 3] == [(1, 2), (1, 4), (1, 8)]
     assert [s for b, u, s, d in sched if b == 2] == [1] * 23
@@ -70,7 +70,7 @@ def test_beta_schedule_matches_spec():
 
 
 def test_s_schedule_matches_encnet_spec():
-    """EncNet spec §1.1 at OS8: c3 rate 2 (first unit 1), c4 rate 4 (first unit 2)."""
+    """EncNet's dilated ResNet at OS8: c3 rate 2 (first unit 1), c4 rate 4 (first unit 2)."""
     sched = unit_schedule(50, "s", 8)
     assert [d for b, u, s, d in sched if b == 2] == [1, 2, 2, 2, 2, 2]
     assert [d for b, u, s, d in sched if b == 3] == [2, 4, 4]
@@ -92,14 +92,14 @@ def test_keras_style_parameters_equal_keras_applications():
 def test_s_style_trainable_parameters_match_encnet_spec():
     model = build_resnet(50, style="s", output_stride=8)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert round(trainable / 1e6, 2) == 23.63  # EncNet spec §1.1 R50s
+    assert round(trainable / 1e6, 2) == 23.63  # EncNet's ResNet-50s
 
 
 @pytest.mark.large
 def test_r101s_trainable_parameters_match_encnet_spec():
     model = build_resnet(101, style="s", output_stride=8)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert round(trainable / 1e6, 2) == 42.62  # EncNet spec §1.1 R101s
+    assert round(trainable / 1e6, 2) == 42.62  # EncNet's ResNet-101s
 
 
 def test_keras_applications_weights_map_one_to_one(tmp_path, rng):

@@ -1,4 +1,4 @@
-"""Modified aligned Xception: spec shapes, parameter count, dilation, separable order."""
+"""Modified aligned Xception: feature shapes, parameter count, dilation, separable order."""
 
 import keras
 import numpy as np
@@ -22,7 +22,7 @@ def xception_65():
 
 
 def test_xception_65_spec_shapes_os16(xception_65):
-    """Spec §1.2 table at 513 (OS16), and the even size 512."""
+    """Feature shapes of Xception-65 at 513 (OS16), and the even size 512."""
     assert _shapes(xception_65, (513, 513)) == {
         "stem": (257, 257, 64), "low_level": (129, 129, 256),
         "entry_flow": (33, 33, 728), "middle_flow": (33, 33, 728),
@@ -34,7 +34,7 @@ def test_xception_65_spec_shapes_os16(xception_65):
 
 def test_xception_65_backbone_parameters(xception_65):
     trainable = sum(int(np.prod(w.shape)) for w in xception_65.trainable_weights)
-    assert trainable == 37_867_312   # spec §1.6
+    assert trainable == 37_867_312   # expected count
 
 
 def test_xception_65_dilation_schedule(xception_65):
@@ -55,7 +55,7 @@ def test_multi_grid_and_os8_rates():
     net = build_xception("tiny", output_stride=8, multi_grid=(1, 2, 4))
     rates = [net.get_layer(f"exit_flow_block2_unit_1_separable_conv{i}")
              .dilation_rate for i in (1, 2, 3)]
-    assert rates == [4, 8, 16]   # spec: exit_flow/block2 at 4*mg for OS8
+    assert rates == [4, 8, 16]   # exit_flow/block2 at 4*mg for OS8
     assert net.get_layer("middle_flow_block1_unit_1_separable_conv1"
                          ).dilation_rate == 2
 

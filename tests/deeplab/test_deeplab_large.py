@@ -51,14 +51,14 @@ def _counts(model):
 
 def test_xception_65_parameters_match_spec():
     model = deeplab_tf.build_model(deeplab_tf.PRESETS["xception_65_voc"])
-    assert _counts(model) == (41_055_413, 202_800)          # spec §1.6
+    assert _counts(model) == (41_055_413, 202_800)          # expected counts
     backbone = model.get_layer("xception_65")
     assert _counts(backbone)[0] == 37_867_312
 
 
 def test_resnet_101_parameters_match_spec():
     model = deeplab_tf.build_model(backbone="resnet_101")
-    assert _counts(model) == (45_812_037, 123_328)          # spec §1.6
+    assert _counts(model) == (45_812_037, 123_328)          # expected counts
     regular = deeplab_tf.build_model(backbone="resnet_101", separable=False)
     assert _counts(regular) == (59_468_085, 109_920)
 

@@ -1,4 +1,4 @@
-"""Full-size EncNet checks: parameter counts (spec 1.6) and Encoding memory."""
+"""Full-size EncNet checks: parameter counts (expected values) and Encoding memory."""
 
 import pathlib
 import subprocess
@@ -10,7 +10,7 @@ import pytest
 import encnet_tf
 from seg_common import profiling
 
-# Spec 1.6 (trainable parameters incl. BN gamma/beta), millions.
+# Expected trainable parameters (incl. BN gamma/beta), millions.
 SPEC_PARAMS = {
     ("pascal_context", "resnet_50"): 33.98,
     ("pascal_context", "resnet_101"): 52.97,
@@ -27,7 +27,7 @@ def test_parameter_count_matches_spec(preset, backbone):
     model = encnet_tf.build_model(encnet_tf.PRESETS[preset], backbone=backbone)
     params = sum(int(np.prod(w.shape)) for w in model.trainable_weights) / 1e6
     want = SPEC_PARAMS[(preset, backbone)]
-    print(f"{preset} {backbone}: {params:.3f} M (spec {want} M)")
+    print(f"{preset} {backbone}: {params:.3f} M (expected {want} M)")
     assert abs(params - want) / want < 0.02
 
 
@@ -64,16 +64,16 @@ def test_resnet_50_forward_at_the_paper_crop():
 
 @pytest.mark.large
 def test_multiply_adds_match_spec_at_480():
-    """Spec 1.6: project default EncNet-50, 130.0 GMAC (conv and dense)."""
+    """The default EncNet-50: 130.0 GMAC expected (conv and dense)."""
     model = encnet_tf.build_model(encnet_tf.PRESETS["pascal_context"])
     gmac = profiling.multiply_adds(model, (1, 480, 480, 3), conv_only=True)
-    print(f"EncNet-50 at 480x480: {gmac / 1e9:.2f} GMAC (spec 130.0)")
+    print(f"EncNet-50 at 480x480: {gmac / 1e9:.2f} GMAC (expected 130.0)")
     assert abs(gmac / 1e9 - 130.0) / 130.0 < 0.02
 
 
 @pytest.mark.large
 def test_fcn_baseline_is_the_backbone_plus_conv5_and_classifier():
-    """Spec 1.6: backbone 23.63 M, conv5 9.44 M; classifier 512*59 + 59."""
+    """Expected: backbone 23.63 M, conv5 9.44 M; classifier 512*59 + 59."""
     model = encnet_tf.build_model(encnet_tf.PRESETS["fcn_pascal_context"])
     params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     want = 23.63e6 + 9.44e6 + 512 * 59 + 59

@@ -36,7 +36,7 @@ def test_context_encoding_normalises_over_codewords():
     layer = ContextEncoding(32)
     layer.build((None, 60, 60, 512))
     bn = layer.codeword_bn
-    # One gamma/beta per codeword (spec pitfall 4), 16,416 + 64 parameters.
+    # One gamma/beta per codeword (not per channel), 16,416 + 64 parameters.
     assert bn.axis == 1 and tuple(bn.gamma.shape) == (32,)
     assert sum(int(np.prod(w.shape)) for w in layer.trainable_weights) == 16_480
     assert bn.momentum == 0.9 and bn.epsilon == 1e-5

@@ -49,7 +49,7 @@ def test_classifier_runs_at_output_stride_8():
 
 
 def test_head_parameters_follow_the_layer_spec():
-    """Spec 1.2/1.3 layer list, counted by hand for the tiny widths
+    """Stage-4 head and stage-3 branch layers, counted by hand for the tiny widths
     (c4 = 64, c3 = 32 channels, head 32, K = 8, 5 classes)."""
     c4, c3, d, k, n = 64, 32, 32, 8, 5
     conv5 = 9 * c4 * d + 2 * d

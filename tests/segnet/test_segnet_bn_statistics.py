@@ -1,4 +1,4 @@
-"""recompute_bn_statistics against the compute_bn_statistics.py procedure (spec §2.4)."""
+"""recompute_bn_statistics against the reference compute_bn_statistics.py procedure."""
 
 import keras
 import numpy as np

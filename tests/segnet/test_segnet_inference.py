@@ -1,4 +1,4 @@
-"""mc_predict: the paper's MC procedure (spec §3) and the exact fast path."""
+"""mc_predict: the paper's MC procedure and the exact fast path."""
 
 import keras
 import numpy as np

@@ -17,7 +17,7 @@ def _trainable(model):
 
 def test_segnet_parameter_count():
     model = build_model(arch="segnet")
-    assert _trainable(model) == 29_449_355  # spec §1.6, paper 29.45M
+    assert _trainable(model) == 29_449_355  # paper 29.45M
     assert model.count_params() == 29_465_227  # + BN moving statistics
 
 
@@ -36,7 +36,7 @@ def _macs(layers, kernel):
                for h, w, c_in, c_out in layers)
 
 
-# Conv layers (H, W, C_in, C_out) at 360x480 from the tables of spec §1.4.
+# Conv layers (H, W, C_in, C_out) at 360x480 from the prototxt layer shapes.
 SEGNET_ENCODER = [(360, 480, 3, 64), (360, 480, 64, 64), (180, 240, 64, 128),
                   (180, 240, 128, 128), (90, 120, 128, 256),
                   (90, 120, 256, 256), (90, 120, 256, 256),
@@ -47,7 +47,7 @@ SEGNET_DECODER = [(23, 30, 512, 512)] * 3 + [(45, 60, 512, 512)] * 2 + [
     (90, 120, 256, 128), (180, 240, 128, 128), (180, 240, 128, 64),
     (360, 480, 64, 64), (360, 480, 64, 11)]
 SEGNET_ALL = _macs(SEGNET_ENCODER + SEGNET_DECODER, 3)
-# SegNet-Basic (spec §1.2): 7x7 convs, then the 1x1 classifier.
+# SegNet-Basic (prototxt): 7x7 convs, then the 1x1 classifier.
 BASIC_SIZES = [(360, 480), (180, 240), (90, 120), (45, 60)]
 BASIC_ENCODER = [(*BASIC_SIZES[0], 3, 64)] + [(*s, 64, 64)
                                               for s in BASIC_SIZES[1:]]

@@ -1,4 +1,4 @@
-"""LRN and the channel flip against NumPy oracles (spec §1.2, §2.3)."""
+"""LRN and the channel flip against NumPy oracles."""
 
 import keras
 import numpy as np

@@ -1,4 +1,4 @@
-"""build_loss against the reference softmax_loss (spec §2.2), hand-built case."""
+"""build_loss against the reference softmax_loss, hand-built case."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""SegNet / SegNet-Basic structure against the reference prototxts (spec §1)."""
+"""SegNet / SegNet-Basic structure against the reference prototxts."""
 
 import keras
 import numpy as np
@@ -18,7 +18,7 @@ def _dropout_inputs(model):
             for layer in model.layers if isinstance(layer, MCDropout)}
 
 
-# Spec §1.3 / §1.5 (prototxt positions of the Bayesian variants).
+# Prototxt positions of the Bayesian variants' dropout layers.
 CENTRAL = {
     "segnet": {"encdrop3": "block3_pool", "encdrop4": "block4_pool",
                "encdrop5": "block5_pool", "decdrop5": "conv5_1_D_relu",

@@ -1,4 +1,4 @@
-"""VGG16 weights load by name into the SegNet encoder (spec §1.4)."""
+"""VGG16 weights load by name into the SegNet encoder."""
 
 import keras
 import numpy as np

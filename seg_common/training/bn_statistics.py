@@ -74,7 +74,7 @@ def recompute_bn_statistics(model, dataset, steps=None, strategy=None):
         ValueError: `dataset` gave no batch.
 
     Example:
-    >>> recompute_bn_statistics(model, train_dataset, steps=94)
+    >>> recompute_bn_statistics(model, train_dataset, steps=92)  # CamVid, batch 4
     """
     layers = batch_norm_layers(model)
     strategy = strategy or tf.distribute.get_strategy()

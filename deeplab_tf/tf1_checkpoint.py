@@ -86,6 +86,28 @@ def check_config(config):
             f"got {config.backbone!r}, resnet_stem={config.resnet_stem!r}.")
 
 
+def tf1_layers(model, config):
+    """The TF1 scope and Keras layer of every layer of `model`, nested
+    backbone included.
+
+    Returns:
+        list of `(scope, layer)`, e.g. `("aspp1", <AtrousSeparableConv2D>)`,
+        `("xception_65/entry_flow/conv1_1", <ConvBNAct>)`.
+
+    Raises:
+        ValueError: the backbone has no TF1 counterpart (`check_config`).
+    """
+    check_config(config)
+    layers = []
+    for layer in model.layers:
+        if layer.name == config.backbone:   # the nested backbone model
+            prefix = BACKBONE_SCOPES[config.backbone] + "/"
+            layers += [(prefix + _scope(inner.name, config.separable), inner)
+                       for inner in layer.layers]
+        layers.append((_scope(layer.name, config.separable), layer))
+    return layers
+
+
 def tf1_variable_names(model, config):
     """Maps the TF1 name of every variable of `model` to the variable.
 
@@ -99,19 +121,8 @@ def tf1_variable_names(model, config):
     Raises:
         ValueError: the backbone has no TF1 counterpart (`check_config`).
     """
-    check_config(config)
-    names = {}
-    for layer in model.layers:
-        if layer.name == config.backbone:   # the nested backbone model
-            prefix = BACKBONE_SCOPES[config.backbone] + "/"
-            for inner in layer.layers:
-                for name, var in _layer_variables(
-                        inner, prefix + _scope(inner.name, config.separable)):
-                    names[name] = var
-        for name, var in _layer_variables(
-                layer, _scope(layer.name, config.separable)):
-            names[name] = var
-    return names
+    return {name: var for scope, layer in tf1_layers(model, config)
+            for name, var in _layer_variables(layer, scope)}
 
 
 def resolve_checkpoint(path):

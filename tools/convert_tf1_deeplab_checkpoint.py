@@ -20,12 +20,17 @@ other model variables are missing. Checkpoint weights of parts the config
 leaves out (the decoder with `--override=decoder=false`) are reported, not
 errors.
 
-A TF1 checkpoint stores no training flags, so settings that change no shape
-(output stride, atrous rates, multi-grid, align_corners) cannot be checked:
-the weights serve any output stride (the rates follow it), but multi-grid
-must be the one of training. The official default is (1, 1, 1); the preset
-`resnet_101_voc` uses (1, 2, 4) (the DeepLabv3 paper), so a ResNet DeepLab
-checkpoint is refused until `--override=multi_grid=[...]` says which.
+A TF1 checkpoint stores no training flags, and output stride, atrous rates,
+multi-grid and align_corners change no shape. When the checkpoint's
+directory holds the graph (`frozen_inference_graph.pb` of the released
+tarballs, `graph.pbtxt` of a train directory), the model's atrous rates must
+be the graph's (`deeplab_tf.tf1_graph`; convert at the graph's output stride,
+the weights serve any). Without a graph a note on stderr says what the
+checkpoint cannot confirm; and since the official multi-grid default is
+(1, 1, 1) while the preset `resnet_101_voc` uses (1, 2, 4) (the DeepLabv3
+paper), a ResNet DeepLab checkpoint is refused until
+`--override=multi_grid=[...]` says which. align_corners is always True in
+the official code.
 
 Bad input gets one line on stderr and a non-zero exit; the output is written
 atomically and only when the conversion succeeds.
@@ -46,6 +51,8 @@ from deeplab_tf.model import resolve_config  # noqa: E402
 from deeplab_tf.tf1_checkpoint import (  # noqa: E402
     BACKBONE_SCOPES, check_config, checkpoint_backbones,
     is_imagenet_classifier, load_tf1_checkpoint, resolve_checkpoint)
+from deeplab_tf.tf1_graph import (  # noqa: E402
+    find_graph, rate_mismatches, read_graph)
 from seg_common.files import atomic_file  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -90,7 +97,7 @@ def parse_overrides(items):
     return overrides
 
 
-def check_checkpoint(names, config, overrides, backbone_only):
+def check_checkpoint(names, config, overrides, backbone_only, graph=None):
     """Refuses a checkpoint the config cannot take, naming what to pass.
 
     Args:
@@ -98,11 +105,12 @@ def check_checkpoint(names, config, overrides, backbone_only):
         config: the resolved `Config`.
         overrides: the `--override` dict (what the user set explicitly).
         backbone_only: `--backbone_only`.
+        graph: the graph file beside the checkpoint, if any.
 
     Raises:
         ConversionError: another backbone; an ImageNet checkpoint without
             `backbone_only`; a ResNet DeepLab checkpoint with an unstated
-            multi-grid.
+            multi-grid and no graph to check it against.
     """
     scope = BACKBONE_SCOPES.get(config.backbone)
     found = checkpoint_backbones(names)
@@ -117,7 +125,7 @@ def check_checkpoint(names, config, overrides, backbone_only):
             "add --backbone_only to write backbone weights for "
             "Config(backbone_weights=...)")
     if (config.backbone.startswith("resnet") and not backbone_only
-            and "multi_grid" not in overrides):
+            and "multi_grid" not in overrides and graph is None):
         raise ConversionError(
             f"a checkpoint does not store multi-grid; the preset assumes "
             f"{config.multi_grid}, the official default is (1, 1, 1): add "
@@ -138,6 +146,17 @@ def summary(report):
     return lines
 
 
+def shape_free_note(config):
+    """One line: the settings a checkpoint cannot confirm, as converted."""
+    return (f"note: a TF1 checkpoint stores no output stride, atrous rates, "
+            f"multi-grid or resize mode; converted for output_stride="
+            f"{config.output_stride}, atrous_rates={config.rates}, "
+            f"multi_grid={config.multi_grid}, align_corners="
+            f"{config.align_corners}: any output stride takes the weights, "
+            "the rest must be as trained (official defaults: rates 6/12/18 "
+            "at stride 16, multi_grid (1, 1, 1), align_corners True)")
+
+
 def _failure(report, allow_missing):
     if report["unmapped"] or report["shape_mismatch"]:
         return ("checkpoint weights the model does not take: check --preset "
@@ -149,18 +168,37 @@ def _failure(report, allow_missing):
     return None
 
 
+def check_rates(graph, model, config):
+    """Refuses a model whose atrous rates differ from those of `graph`."""
+    mismatches = rate_mismatches(read_graph(graph), model, config)
+    if mismatches:
+        scope, theirs, ours = mismatches[0]
+        raise ConversionError(
+            f"{graph} runs {scope} at rate {theirs}, the config at {ours} "
+            f"({len(mismatches)} convolutions differ): set --override="
+            "output_stride / atrous_rates / multi_grid as in that graph (the "
+            "weights then serve any output stride)")
+    print(f"atrous rates as in {graph}")
+
+
 def convert(checkpoint, output, config, skip_logits=False,
-            allow_missing=False, backbone_only=False):
+            allow_missing=False, backbone_only=False, graph=None):
     """Builds the model of `config`, loads `checkpoint`, writes `output`.
+
+    Args:
+        graph: a graph file whose atrous rates the model must have.
 
     Returns:
         The report of `load_tf1_checkpoint`.
 
     Raises:
-        ConversionError: weights unmapped or mismatched, or (without
-            `allow_missing`) missing; nothing is written then.
+        ConversionError: atrous rates not those of `graph`; weights unmapped
+            or mismatched, or (without `allow_missing`) missing; nothing is
+            written then.
     """
     model = deeplab_tf.build_model(config)
+    if graph:
+        check_rates(graph, model, config)
     report = load_tf1_checkpoint(model, config, checkpoint, skip_logits,
                                  backbone_only)
     for line in summary(report):
@@ -179,7 +217,7 @@ def _first_line(error):
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def _config(flag_values):
+def config_from_flags(flag_values):
     """`(Config, overrides)` from --preset and --override."""
     if flag_values.preset not in deeplab_tf.PRESETS:
         raise ConversionError(f"--preset={flag_values.preset}: one of "
@@ -220,11 +258,15 @@ def run(flag_values):
     if os.path.exists(output) and not flag_values.overwrite:
         raise ConversionError(f"--output={output} exists: add --overwrite "
                               "or choose another path")
-    config, overrides = _config(flag_values)
+    config, overrides = config_from_flags(flag_values)
     prefix, names = _checkpoint(flag_values.checkpoint)
-    check_checkpoint(names, config, overrides, flag_values.backbone_only)
+    backbone_only = flag_values.backbone_only
+    graph = None if backbone_only else find_graph(prefix)
+    check_checkpoint(names, config, overrides, backbone_only, graph)
+    if not (backbone_only or graph):
+        print(shape_free_note(config), file=sys.stderr)
     return convert(prefix, output, config, flag_values.skip_logits,
-                   flag_values.allow_missing, flag_values.backbone_only)
+                   flag_values.allow_missing, backbone_only, graph)
 
 
 def main(argv):

@@ -8,14 +8,16 @@ runs the command line itself.
 import os
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
+import tensorflow as tf
+from google.protobuf import text_format
 
 import deeplab_tf
 from deeplab_tf.tf1_checkpoint import tf1_variable_names
-from tests.deeplab.tf1_checkpoints import converter_tool, write_tf1_checkpoint
+from tests.deeplab.tf1_checkpoints import converter_tool, tool_flags as flags
+from tests.deeplab.tf1_checkpoints import write_tf1_checkpoint
 
 TINY = deeplab_tf.PRESETS["tiny"]
 
@@ -27,14 +29,6 @@ def values():
     names = tf1_variable_names(deeplab_tf.build_model(TINY), TINY)
     return {n: rng.normal(size=v.shape).astype(np.float32)
             for n, v in names.items()}
-
-
-def flags(checkpoint, output, **changes):
-    """The tool's flag values (defaults as on the command line)."""
-    base = dict(checkpoint=str(checkpoint), output=str(output), preset="tiny",
-                override=[], skip_logits=False, allow_missing=False,
-                backbone_only=False, overwrite=False)
-    return types.SimpleNamespace(**{**base, **changes})
 
 
 def refusal(flag_values):
@@ -150,6 +144,41 @@ def test_command_line_mismatch_is_short_and_writes_nothing(tmp_path, values):
     assert len(errors) == 1 and "not written" in errors[0], result.stderr
     assert len(result.stdout.splitlines()) <= 4, result.stdout
     assert "unmapped: " in result.stdout and "e.g." in result.stdout
+    assert "note: a TF1 checkpoint stores no output stride" in result.stderr
     assert out.read_bytes() == b"the user's file"
     assert sorted(os.listdir(tmp_path)) == sorted(
         ["m.ckpt.index", "m.ckpt.data-00000-of-00001", "mine.weights.h5"])
+
+
+def _graph_with_aspp1_rate(rate, text):
+    """A GraphDef as TF1 writes an atrous depthwise convolution of `rate`,
+    serialised as text (graph.pbtxt) or binary (frozen_inference_graph.pb)."""
+    graph = tf.compat.v1.GraphDef()
+    block = graph.node.add(name="aspp1_depthwise/depthwise/SpaceToBatchND/"
+                           "block_shape", op="Const")
+    block.attr["value"].tensor.CopyFrom(
+        tf.make_tensor_proto(np.array([rate, rate], np.int32)))
+    graph.node.add(name="aspp1_depthwise/depthwise/SpaceToBatchND",
+                   op="SpaceToBatchND", input=["features", block.name, "pad"])
+    graph.node.add(name="aspp1_depthwise/depthwise",
+                   op="DepthwiseConv2dNative", input=["s2b", "kernel"])
+    if text:
+        return text_format.MessageToString(graph).encode("utf-8")
+    return graph.SerializeToString()
+
+
+@pytest.mark.parametrize("file_name", ["frozen_inference_graph.pb",
+                                       "graph.pbtxt"])
+def test_atrous_rates_checked_against_the_graph_beside(tmp_path, values,
+                                                       file_name):
+    """tiny runs aspp1 at rate 6 (OS16): a graph at 6 passes, one at 12
+    (an OS8 export) is refused, naming the layer and both rates."""
+    prefix = write_tf1_checkpoint(tmp_path / "model.ckpt", values)
+    graph, text = tmp_path / file_name, file_name.endswith(".pbtxt")
+    graph.write_bytes(_graph_with_aspp1_rate(6, text))
+    converter_tool().run(flags(prefix, tmp_path / "a.weights.h5"))
+    graph.write_bytes(_graph_with_aspp1_rate(12, text))
+    message = refusal(flags(prefix, tmp_path / "b.weights.h5"))
+    assert "aspp1_depthwise at rate 12, the config at 6" in message
+    converter_tool().run(flags(prefix, tmp_path / "c.weights.h5",
+                               override=["output_stride=8"]))

@@ -4,6 +4,7 @@ import functools
 import importlib.util
 import json
 import pathlib
+import types
 
 import tensorflow as tf
 
@@ -41,3 +42,12 @@ def converter_tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def tool_flags(checkpoint, output, **changes):
+    """The converter's flag values for `run` (defaults as on the command
+    line, `preset="tiny"`)."""
+    base = dict(checkpoint=str(checkpoint), output=str(output), preset="tiny",
+                override=[], skip_logits=False, allow_missing=False,
+                backbone_only=False, overwrite=False)
+    return types.SimpleNamespace(**{**base, **changes})

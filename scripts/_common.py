@@ -213,7 +213,8 @@ def classification_dataset(source, split, config, batch_size, *, training,
 
 def recompute_bn_statistics(record, config, model, source, steps):
     """Bayesian SegNet's test-time batch-norm statistics from `steps`
-    training batches with dropout off (spec 2.4); other models are refused."""
+    training batches with dropout off (the SegNet tutorial's
+    compute_bn_statistics step); other models are refused."""
     if not _registry.is_bayesian(record["model"]):
         raise UserError("--bn_statistics_steps is for --model="
                         "bayesian_segnet runs only.")

@@ -43,7 +43,7 @@ flags.DEFINE_integer("max_batches", None, "Evaluate only this many batches.")
 flags.DEFINE_integer("bn_statistics_steps", 0, "Bayesian SegNet: first "
                      "re-estimate the batch-norm statistics over this many "
                      "training batches with dropout off (the paper's "
-                     "compute_bn_statistics step, spec 2.4; 0 keeps the "
+                     "compute_bn_statistics step; 0 keeps the "
                      "moving averages). Not saved to the checkpoint.")
 flags.DEFINE_list("eval_size", None, "Resize images (bilinear) and labels "
                   "(nearest) to height,width (one value: a square) first, "

@@ -86,14 +86,20 @@ class MonteCarloSampler:
             if isinstance(layer, MCDropout)]
         if num_samples == 0:
             self._chunk = tf.function(self._deterministic)
-        elif shared_prefix:
+            return
+        if shared_prefix:
             self.prefix, self.suffix, self.index_links = split_at_dropout(
                 self.model)
             self._prefix = tf.function(self.prefix)
-            self._chunk = tf.function(self._suffix_chunk)
+            self._chunk_logits = self._suffix_chunk
         else:
             self.prefix = None
-            self._chunk = tf.function(self._full_chunk)
+            self._chunk_logits = self._full_chunk
+        self._chunk = tf.function(
+            lambda shared, size: _sample_sums(self._chunk_logits(shared, size)))
+        self._chunk_probabilities = tf.function(
+            lambda shared, size: tf.nn.softmax(tf.cast(
+                self._chunk_logits(shared, size), tf.float32)))
 
     def __call__(self, images, seed=None):
         images = tf.convert_to_tensor(images, tf.float32)
@@ -106,6 +112,26 @@ class MonteCarloSampler:
                      for i in range(images.shape[0])]
         return {key: np.concatenate([p[key] for p in per_image])
                 for key in _KEYS}
+
+    def sample_probabilities(self, image, seed=None):
+        """The softmax of every sample of one image, unreduced.
+
+        Args:
+            image: float32 (1, H, W, 3), 0..255.
+            seed: optional int (see `reseed`).
+
+        Returns:
+            float32 NumPy array (T, H, W, C), samples in draw order.
+        """
+        if self.num_samples == 0:
+            raise ValueError("sample_probabilities needs num_samples >= 1.")
+        if seed is not None:
+            self.reseed(seed)
+        shared = self._shared(tf.convert_to_tensor(image, tf.float32))
+        return np.concatenate([
+            self._chunk_probabilities(shared, tf.constant(
+                min(self.chunk_size, self.num_samples - start))).numpy()
+            for start in range(0, self.num_samples, self.chunk_size)])
 
     def reseed(self, seed):
         """Sets every dropout layer's random stream from the int `seed`."""
@@ -187,18 +213,20 @@ class MonteCarloSampler:
         return _sample_sums(self.model(image)["logits"])
 
     def _full_chunk(self, shared, size):
+        """Logits (size, H, W, C) of `size` samples of the whole network."""
         (image,) = shared
         copies = tf.repeat(image, size, axis=0)  # [size, H, W, 3]
-        return _sample_sums(self.model(copies)["logits"])
+        return self.model(copies)["logits"]
 
     def _suffix_chunk(self, shared, size):
+        """Logits (size, H, W, C) of `size` samples of the suffix."""
         copies = [tf.repeat(t, size, axis=0) for t in shared]
         for i, j in self.index_links:
             # Indices of copy n must point into copy n: add n * H*W*C.
             per_item = tf.reduce_prod(tf.shape(shared[j], out_type=tf.int64))
             offsets = tf.range(tf.cast(size, tf.int64)) * per_item
             copies[i] = shared[i] + tf.reshape(offsets, (-1, 1, 1, 1))
-        return _sample_sums(self.suffix(copies)["logits"])
+        return self.suffix(copies)["logits"]
 
 
 def _sample_sums(logits):

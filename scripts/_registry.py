@@ -104,7 +104,10 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
                 outputs["probabilities"], -1)
             return outputs
 
-        return {"mc": lambda images: mc(images, seed=seed),
+        # Seeded once: the mask stream runs on across batches, so every
+        # image gets its own masks whatever the batch size.
+        mc.reseed(seed)
+        return {"mc": mc,
                 "weight_averaging": weight_averaging}
     if tuple(scales) != (1.0,) or flip:
         if name not in MULTI_SCALE_MODELS:

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from tools.golden.torch_weights import draw_state
+from tools.golden.torch_weights import draw_state, fingerprint
 
 GOLDEN_DIR = pathlib.Path(__file__).parents[1] / "golden"
 TOOL = (pathlib.Path(__file__).parents[2]
@@ -41,8 +41,17 @@ def load_manifests():
 
 
 def state_dict(golden):
-    """`{key: numpy array}`: the weights the official model ran with."""
-    return draw_state(golden["manifest"], int(golden["seed"]))
+    """`{key: numpy array}`: the weights the official model ran with.
+
+    Raises:
+        AssertionError: the draws no longer give them (tools/golden/
+            weights.py changed): the golden files must be regenerated.
+    """
+    state = draw_state(golden["manifest"], int(golden["seed"]))
+    assert fingerprint(state) == str(golden["weights_sha256"]), (
+        "tools/golden/weights.py no longer draws the weights of the golden "
+        "files; rerun tools/golden/encnet_pytorch_encoding.py")
+    return state
 
 
 def save_pth(state, path):

@@ -25,6 +25,14 @@ ENCNET_GOLDEN = {"encnet_resnet50s_pcontext": "pascal_context_reference",
                  "encnet_resnet50s_ade": "ade20k_reference"}
 
 
+@pytest.mark.parametrize("name", sorted(ENCNET_GOLDEN) + [
+    "encnet_resnet50s_imagenet"])
+def test_golden_weights_are_redrawn_exactly(name):
+    """The fast tier's warning that the golden files need regenerating."""
+    golden = pytorch_golden.load(name)
+    assert len(pytorch_golden.state_dict(golden)) == len(golden["manifest"])
+
+
 def _converted(golden, tmp_path, *flags):
     checkpoint = pytorch_golden.save_pth(pytorch_golden.state_dict(golden),
                                          tmp_path / "official.pth")

@@ -16,7 +16,8 @@ once in float64, and writes `<output_dir>/<name>.npz` with:
 - `images` (B, H, W, 3) float32 RGB in 0..255, the project's input; the
   official model gets `(x / 255 - mean) / std` in NCHW;
 - `manifest`: JSON `[[key, shape], ...]` of the official state dict, in order;
-- `seed`, `num_classes`, `lateral` (EncNet) and `official_revision`;
+- `seed`, `weights_sha256` (`torch_weights.fingerprint` of the drawn state
+  dict), `num_classes`, `lateral` (EncNet) and `official_revision`;
 - one array per output, from the float64 run, stored as float32, in the
   project's layout: EncNet `logits`, `aux_logits` (B, H, W, C),
   `se_logits_stage4` (B, C); ResNet-50s `c1`..`c4` (B, h, w, C) at output
@@ -45,7 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from tools.golden.torch_weights import draw_torch  # noqa: E402
+from tools.golden.torch_weights import (  # noqa: E402
+    draw_state, fingerprint)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("official_source", None,
@@ -122,29 +124,31 @@ def official_manifest(model):
     return [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
 
 
-def build_official(encoding, factory, draw=True):
-    """The official model, by default its state dict replaced by the draws.
+def build_official(encoding, factory):
+    """The official model (eval mode) and `official_manifest` of it.
 
     Args:
         encoding: the official package.
         factory: an `encoding.models.get_model` name, or `"resnet50s"` /
             `"resnet101s"` (the ImageNet networks).
-        draw: fill the state dict with `draw_torch(key, shape, SEED)`.
-
-    Returns:
-        `(model in eval mode, official_manifest(model))`.
     """
     if factory.startswith("resnet"):
         model = getattr(encoding.models.backbone, factory)(pretrained=False)
     else:
         model = encoding.models.get_model(factory, pretrained=False)
-    manifest = official_manifest(model)
-    if not draw:
-        return model.eval(), manifest
-    model.load_state_dict(
-        {k: torch.from_numpy(draw_torch(k, shape, SEED))
-         for k, shape in manifest}, strict=True)
-    return model.eval(), manifest
+    return model.eval(), official_manifest(model)
+
+
+def assign_draws(model, manifest):
+    """Sets every state-dict entry to `draw_state(manifest, SEED)`.
+
+    Returns:
+        The `fingerprint` of the drawn state dict.
+    """
+    state = draw_state(manifest, SEED)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()},
+                          strict=True)
+    return fingerprint(state)
 
 
 def resnet_features(net, x):
@@ -173,6 +177,7 @@ def run(model, x, factory):
 def golden(encoding, factory, shape):
     """The arrays of one golden file (see the module docstring)."""
     model, manifest = build_official(encoding, factory)
+    weights_sha256 = assign_draws(model, manifest)
     images = np.random.default_rng(SEED).uniform(
         0.0, 255.0, shape + (3,)).astype(np.float32)
     normalised = (images / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
@@ -181,6 +186,7 @@ def golden(encoding, factory, shape):
     out64 = run(model.double(), x64, factory)
     arrays = {"images": images, "seed": np.int64(SEED),
               "manifest": json.dumps(manifest),
+              "weights_sha256": weights_sha256,
               "official_revision": FLAGS.official_revision}
     if not factory.startswith("resnet"):
         arrays["num_classes"] = np.int64(model.nclass)
@@ -206,7 +212,7 @@ def main(argv):
         print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB)")
     path = os.path.join(FLAGS.output_dir, f"{MANIFESTS}.npz")
     np.savez_compressed(path, **{
-        factory: json.dumps(build_official(encoding, factory, draw=False)[1])
+        factory: json.dumps(build_official(encoding, factory)[1])
         for factory in MANIFEST_ONLY})
     print(f"wrote {path}")
 

@@ -20,6 +20,8 @@ Example:
 True
 """
 
+import hashlib
+
 import numpy as np
 
 from tools.golden.weights import draw
@@ -64,3 +66,13 @@ def draw_torch(key, shape, seed):
 def draw_state(manifest, seed):
     """`{key: draw_torch(key, shape, seed)}` for `(key, shape)` pairs."""
     return {key: draw_torch(key, shape, seed) for key, shape in manifest}
+
+
+def fingerprint(state):
+    """SHA-256 (hex) of the keys and values of `state`, in order: stored in a
+    golden file, it tells whether `draw_state` still gives its weights."""
+    digest = hashlib.sha256()
+    for key, value in state.items():
+        digest.update(key.encode("utf-8"))
+        digest.update(np.ascontiguousarray(value).tobytes())
+    return digest.hexdigest()

@@ -7,9 +7,12 @@ so the values depend on nothing but the seed, the official variable name and
 the shape: not on the order in which variables are created, nor on the
 framework.
 
-Scales keep activations O(1) through deep networks in eval mode: convolution
-kernels He-normal (std sqrt(2 / fan_in)), biases and BN offsets N(0, 0.1),
-BN scales and variances U(0.5, 1.5).
+Scales keep activations moderate through deep residual networks in eval
+mode, where the drawn BN statistics do not normalise anything: convolution
+kernels LeCun-normal (std sqrt(1 / fan_in): a ReLU then halves the second
+moment, so a residual branch adds a fraction of its input; He's sqrt(2 /
+fan_in) doubles it per block, ~1e12 after Xception-65's middle flow), biases
+and BN offsets N(0, 0.1), BN scales and variances U(0.5, 1.5).
 
 Example:
 >>> w = draw("aspp0/weights", (1, 1, 2048, 256), "kernel", seed=0, fan_in=2048)
@@ -30,7 +33,7 @@ def draw(name, shape, kind, seed, fan_in=None):
     Args:
         name: the variable's official name (seeds its generator).
         shape: its shape.
-        kind: one of `KINDS`: `"kernel"` (He normal, needs `fan_in`),
+        kind: one of `KINDS`: `"kernel"` (N(0, 1 / fan_in), needs `fan_in`),
             `"bias"`, `"beta"`, `"mean"` (N(0, 0.1)), `"gamma"`,
             `"variance"` (U(0.5, 1.5)).
         seed: int, the golden file's seed.
@@ -48,7 +51,7 @@ def draw(name, shape, kind, seed, fan_in=None):
     if kind == "kernel":
         if not fan_in:
             raise ValueError(f"kernel {name!r} needs fan_in")
-        values = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+        values = rng.normal(0.0, np.sqrt(1.0 / fan_in), shape)
     elif kind in ("bias", "beta", "mean"):
         values = rng.normal(0.0, 0.1, shape)
     elif kind in ("gamma", "variance"):

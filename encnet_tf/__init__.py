@@ -1,7 +1,7 @@
 """encnet_tf: EncNet (Context Encoding Network) for semantic segmentation.
 
-Public names: `Config`, `PRESETS`, `build_model`, `build_loss` (the model
-contract of docs/API.md), and the CIFAR-10 classifier of the paper's
+Public names: `Config`, `PRESETS`, `build_model`, `build_loss`, `build_task`
+(the model contract of docs/API.md), and the CIFAR-10 classifier of the paper's
 section 3.5: `CifarConfig`, `CIFAR_PRESETS`, `build_cifar_model`,
 `build_cifar_loss`.
 
@@ -13,7 +13,8 @@ from encnet_tf.cifar import (
 from encnet_tf.config import PRESETS, Config
 from encnet_tf.loss import build_loss
 from encnet_tf.model import build_model
+from encnet_tf.task import build_task
 
 __all__ = [
     "CIFAR_PRESETS", "CifarConfig", "Config", "PRESETS", "build_cifar_loss",
-    "build_cifar_model", "build_loss", "build_model"]
+    "build_cifar_model", "build_loss", "build_model", "build_task"]

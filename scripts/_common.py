@@ -15,7 +15,7 @@ import _registry  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from _cli import UserError  # noqa: E402
-from seg_common import data, progress, training  # noqa: E402
+from seg_common import data, hardware, progress, training  # noqa: E402
 from seg_common.data import checks  # noqa: E402
 from seg_common.training import model_dir as model_dir_lib  # noqa: E402
 
@@ -26,6 +26,32 @@ def define_source_flags():
                         "Directory of <split>-NNNNN-of-MMMMM.tfrecord shards.")
     flags.DEFINE_string("tfds_name", None,
                         "TensorFlow Datasets name instead of --data_dir.")
+
+
+def define_precision_flag():
+    """--precision: auto (bfloat16 where the CPU or GPU computes it
+    natively, else float32), float32 or bfloat16. The environment variable
+    SEG_PRECISION changes the default."""
+    flags.DEFINE_enum(
+        "precision", os.environ.get("SEG_PRECISION", "auto"),
+        list(hardware.PRECISIONS), "Inference precision: auto = bfloat16 "
+        "where native (AMX / AVX512-BF16 CPUs, recent GPUs), else float32.")
+
+
+def inference_setup(record, config, model, precision):
+    """The fast inference twin of a segmentation model and its metadata.
+
+    Returns:
+        (fast model (`_registry.inference_model`) or `model` for
+        classifiers, resolved precision, {"precision", "cpu"} to record).
+    """
+    if _registry.is_classifier(record["model"]):
+        fast, resolved = model, "float32"
+    else:
+        fast, resolved = _registry.inference_model(
+            record["model"], config, model, precision)
+    return fast, resolved, {"precision": resolved,
+                            "cpu": hardware.describe_cpu()}
 
 
 def data_source(data_dir, tfds_name):

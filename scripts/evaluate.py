@@ -28,6 +28,7 @@ from seg_common.training import evaluation, model_dir, visualize
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "Directory written by train.py.")
 _common.define_source_flags()
+_common.define_precision_flag()
 flags.DEFINE_string("split", "val", "Split to evaluate.")
 flags.DEFINE_integer("batch_size", None, "Images per batch (equal sizes "
                      "only; default: 1; classification: the config's).")
@@ -55,16 +56,17 @@ _SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
                  "per_class_iou", "frequency_weighted_iou")
 
 
-def build_predictors(record, config, model):
+def build_predictors(record, config, model, fast_model, precision):
     mc_samples = FLAGS.mc_samples
     if mc_samples is None:
         mc_samples = getattr(config, "num_samples", 0)
     return _registry.predictors(
         record["model"], model, mc_samples=mc_samples,
-        scales=tuple(float(s) for s in FLAGS.eval_scales), flip=FLAGS.flip)
+        scales=tuple(float(s) for s in FLAGS.eval_scales), flip=FLAGS.flip,
+        fast_model=fast_model, precision=precision)
 
 
-def write_outputs(results, class_names, split, classifier):
+def write_outputs(results, class_names, split, classifier, setup):
     """eval_<split>.json + confusion (and, segmentation, IoU) pictures of the
     first predictor."""
     main = next(iter(results.values()))
@@ -73,7 +75,7 @@ def write_outputs(results, class_names, split, classifier):
     else:
         report = {k: main["metrics"][k] for k in _SUMMARY_KEYS}
     report.update(split=split, class_names=list(class_names),
-                  predictors=results)
+                  predictors=results, **setup)
     path = os.path.join(FLAGS.model_dir, f"eval_{split}.json")
     model_dir.write_json_atomic(path, report)
     visualize.write_rgb(
@@ -174,8 +176,11 @@ def main(argv):
     if FLAGS.bn_statistics_steps:
         _common.recompute_bn_statistics(record, config, model, source,
                                         FLAGS.bn_statistics_steps)
+    fast_model, precision, setup = _common.inference_setup(
+        record, config, model, FLAGS.precision)
     try:
-        predictors = build_predictors(record, config, model)
+        predictors = build_predictors(record, config, model, fast_model,
+                                      precision)
     except ValueError as error:
         raise UserError(str(error)) from error
     announce(config, predictors)
@@ -184,7 +189,8 @@ def main(argv):
         config.ignore_label, FLAGS.max_batches,
         tuple(int(w) for w in FLAGS.trimap_widths))
     classifier = _registry.is_classifier(record["model"])
-    path = write_outputs(results, class_names, FLAGS.split, classifier)
+    path = write_outputs(results, class_names, FLAGS.split, classifier,
+                         setup)
     logging.info("Wrote %s", path)
     print_scores(results, class_names, classifier)
 

@@ -25,6 +25,7 @@ flags.DEFINE_bool("overwrite", False,
 flags.DEFINE_integer("mc_samples", None,
                      "Bayesian SegNet: MC dropout samples served (default: "
                      "the config's num_samples; 0 = weight averaging).")
+_common.define_precision_flag()
 flags.mark_flags_as_required(["model_dir", "export_dir"])
 
 
@@ -38,11 +39,16 @@ def main(argv):
     mc_samples = FLAGS.mc_samples
     if mc_samples is None:
         mc_samples = getattr(config, "num_samples", 0)
-    served, outputs_fn = _registry.serving(record["model"], model, mc_samples)
+    fast_model, precision, setup = _common.inference_setup(
+        record, config, model, FLAGS.precision)
+    served, outputs_fn = _registry.serving(record["model"], model, mc_samples,
+                                           fast_model, precision)
     try:
         path = export.export_saved_model(
             served, FLAGS.export_dir, outputs_fn,
-            extra_files={"config.json": record}, overwrite=FLAGS.overwrite)
+            extra_files={"config.json": record,
+                         "serving.json": dict(setup, mc_samples=mc_samples)},
+            overwrite=FLAGS.overwrite)
     except FileExistsError as error:
         raise UserError(f"--export_dir: {error}") from error
     logging.info("Exported %s to %s", record["model"], path)

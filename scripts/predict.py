@@ -33,6 +33,7 @@ flags.DEFINE_string("saved_model", None, "... or an exported SavedModel.")
 flags.DEFINE_integer("mc_samples", None, "Bayesian SegNet (model dir only): "
                      "MC samples (default: the config's num_samples).")
 flags.DEFINE_float("alpha", 0.5, "Opacity of the colour overlay.")
+_common.define_precision_flag()
 flags.mark_flags_as_required(["input", "output_dir"])
 
 
@@ -46,8 +47,11 @@ def load_predictor():
         mc_samples = FLAGS.mc_samples
         if mc_samples is None:
             mc_samples = getattr(config, "num_samples", 0)
+        fast_model, precision, _ = _common.inference_setup(
+            record, config, model, FLAGS.precision)
         predict = next(iter(_registry.predictors(
-            record["model"], model, mc_samples=mc_samples).values()))
+            record["model"], model, mc_samples=mc_samples,
+            fast_model=fast_model, precision=precision).values()))
         return (lambda images: predict(images.astype(np.float32)),
                 _common.colormap(record)[0])
     if not os.path.isfile(os.path.join(FLAGS.saved_model, "saved_model.pb")):

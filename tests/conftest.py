@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Scripts default to --precision=auto (bfloat16 on AMX / AVX512-BF16 CPUs);
+# the tests compare with float32 oracles, so they pin float32 unless asked.
+os.environ.setdefault("SEG_PRECISION", "float32")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

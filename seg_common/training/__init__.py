@@ -2,13 +2,12 @@
 
 Modules: `strategy` (tf.distribute by name), `schedules` (LR with warm-up),
 `loop` (Trainer, custom distributed train step), `bn_statistics` (population
-batch-norm statistics after a short run), `checkpoints` (atomic,
+batch-norm statistics after training), `checkpoints` (atomic,
 resumable, warm start), `model_dir` (config.json), `evaluation` (streaming
 scores), `summaries` + `visualize` (TensorBoard and pictures).
 """
 
-from seg_common.training.bn_statistics import (averaging_horizon,
-                                               recompute_bn_statistics)
+from seg_common.training.bn_statistics import recompute_bn_statistics
 from seg_common.training.checkpoints import restore_model, warm_start
 from seg_common.training.evaluation import (classification_scores,
                                             evaluate, format_table,

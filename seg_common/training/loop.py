@@ -31,9 +31,9 @@ class LoopOptions:
         log_every: log scalars and progress every this many steps.
         eval_every: validate every this many steps (0 = at the end only).
         max_checkpoints: checkpoints kept.
-        bn_statistics_steps: training batches from which a run shorter than
-            the batch-norm averaging horizon recomputes its BN statistics
-            before the last checkpoint (`bn_statistics`; 0: never).
+        bn_statistics_steps: training batches from which the run finally
+            recomputes its batch-norm statistics (`bn_statistics`; 0: keep
+            the moving averages).
     """
     train_steps: int
     warmup_steps: int = 0
@@ -163,9 +163,9 @@ class Trainer:
     def fit(self, dataset_fn, validation=None):
         """Trains up to `options.train_steps`, resuming from `model_dir`.
 
-        A run shorter than the batch-norm averaging horizon then recomputes
-        its BN statistics (`options.bn_statistics_steps` more batches of
-        `dataset_fn`) before the last checkpoint and validation.
+        The last step is followed by recomputing the batch-norm statistics
+        (`options.bn_statistics_steps` more batches of `dataset_fn`), then
+        the last checkpoint and validation.
 
         Args:
             dataset_fn: (tf.distribute.InputContext) -> dataset of per-replica
@@ -205,17 +205,14 @@ class Trainer:
         return result
 
     def _recompute_bn_statistics(self, iterator):
-        """A run shorter than the BN averaging horizon gets the population
-        statistics of its final weights (saved with the last checkpoint)."""
-        horizon = bn_statistics.averaging_horizon(self.model)
+        """The population BN statistics of the final weights (saved with the
+        last checkpoint; `bn_statistics` says why)."""
         steps = self.options.bn_statistics_steps
-        if not steps or self.options.train_steps >= horizon:
-            return
-        bn_statistics.recompute_bn_statistics(self.model, iterator, steps,
-                                              self.strategy)
-        logging.info("%d steps < batch-norm averaging horizon %d: "
-                     "recomputed the BN statistics over %d training batches.",
-                     self.options.train_steps, horizon, steps)
+        if steps:
+            bn_statistics.recompute_bn_statistics(self.model, iterator, steps,
+                                                  self.strategy)
+            logging.info("Recomputed the batch-norm statistics over %d "
+                         "training batches.", steps)
 
     def _due(self, step, every):
         return step == self.options.train_steps or (every and step % every == 0)

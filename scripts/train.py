@@ -21,7 +21,7 @@ from _cli import UserError
 from absl import flags, logging
 
 import tensorflow as tf
-from seg_common import data, training
+from seg_common import data, hardware, training
 from seg_common.data import datasets
 from seg_common.data.class_weights import PRESETS as WEIGHT_PRESETS
 
@@ -52,8 +52,11 @@ flags.DEFINE_string("class_weights", "config",
 flags.DEFINE_enum("strategy", "default", list(training.STRATEGIES),
                   "tf.distribute strategy.")
 flags.DEFINE_string("tpu", "", "TPU name/address for --strategy=tpu.")
-flags.DEFINE_enum("mixed_precision", "none",
-                  ["none", "mixed_float16", "mixed_bfloat16"], "Dtype policy.")
+flags.DEFINE_enum("mixed_precision", "auto",
+                  ["auto", "none", "mixed_float16", "mixed_bfloat16"],
+                  "Dtype policy. auto: mixed_bfloat16 where bfloat16 is "
+                  "native (AMX / AVX512-BF16 CPUs, recent GPUs), else none "
+                  "(float32); SEG_PRECISION=float32|bfloat16 overrides auto.")
 flags.DEFINE_string("init_checkpoint", None,
                     "Warm start from a checkpoint or model dir; class-"
                     "dependent weights are skipped when the counts differ.")
@@ -208,7 +211,7 @@ def main(argv):
         training={"warmup_steps": FLAGS.warmup_steps, "class_weights": weights},
         runtime={"data_dir": FLAGS.data_dir, "tfds_name": FLAGS.tfds_name,
                  "strategy": FLAGS.strategy,
-                 "mixed_precision": FLAGS.mixed_precision})
+                 "mixed_precision": dtype_policy(FLAGS.mixed_precision)})
     with removed_on_failure(FLAGS.model_dir):
         try:
             training.prepare_model_dir(FLAGS.model_dir, record)
@@ -224,6 +227,16 @@ def main(argv):
                      scores["accuracy"], scores["error_percent"])
     else:
         logging.info("Final validation mIoU: %.4f", scores["mean_iou"])
+
+
+def dtype_policy(flag):
+    """The --mixed_precision value in use: "auto" follows the hardware
+    (`seg_common.hardware.resolve_precision`, SEG_PRECISION overriding)."""
+    if flag != "auto":
+        return flag
+    precision = hardware.resolve_precision(
+        os.environ.get("SEG_PRECISION", "auto"))
+    return "mixed_bfloat16" if precision == "bfloat16" else "none"
 
 
 @contextlib.contextmanager
@@ -242,7 +255,7 @@ def removed_on_failure(model_dir):
 def fit(package, config, weights, source, validation, train_files):
     """Builds the Trainer and trains; a label above the classes or a
     non-finite loss becomes a `UserError`."""
-    training.set_mixed_precision(FLAGS.mixed_precision)
+    training.set_mixed_precision(dtype_policy(FLAGS.mixed_precision))
     strategy = training.get_strategy(FLAGS.strategy, FLAGS.tpu)
     trainer = training.Trainer(
         strategy, lambda: package.build_model(config),

@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from seg_common.layers import MCDropout
 
+
 def batch_norm_layers(model):
     """Every trainable `keras.layers.BatchNormalization` in `model`, nested
     ones too (a frozen layer normalises with its moving statistics in
@@ -45,7 +46,7 @@ def recompute_bn_statistics(model, dataset, steps=None, strategy=None):
     """Sets every trainable BN layer's moving statistics from a dropout-off
     pass.
 
-    The network runs with frozen weights, dropout off and batch norm
+    The network runs with fixed weights, dropout off and batch norm
     normalising with the statistics of each batch (all-reduced over the
     replicas for `synchronized` layers, as in training); each BN layer gets
     the average of the per-batch means and of the per-batch biased variances

@@ -262,7 +262,11 @@ def run(flag_values):
     prefix, names = _checkpoint(flag_values.checkpoint)
     backbone_only = flag_values.backbone_only
     graph = None if backbone_only else find_graph(prefix)
-    check_checkpoint(names, config, overrides, backbone_only, graph)
+    try:
+        check_checkpoint(names, config, overrides, backbone_only, graph)
+    except ConversionError as error:
+        raise ConversionError(
+            f"--checkpoint={flag_values.checkpoint}: {error}") from None
     if not (backbone_only or graph):
         print(shape_free_note(config), file=sys.stderr)
     return convert(prefix, output, config, flag_values.skip_logits,

@@ -31,10 +31,14 @@ MIN_AGREEMENT = 0.999
 # same model.
 DEEPLAB = {
     "xception_65_os16": ("xception_65_voc", []),
+    "xception_65_os8": ("xception_65_voc", ["output_stride=8"]),
+    "xception_65_plain": ("xception_65_voc", ["separable=false"]),
+    "resnet_101_beta_os16": ("resnet_101_voc", []),
 }
 # ImageNet classifiers (output stride 32, multi-grid (1, 1, 1)): preset,
 # backbone, key of its last features.
-BACKBONES = {}
+BACKBONES = {
+}
 
 
 def _golden(name):

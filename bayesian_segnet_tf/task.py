@@ -1,4 +1,4 @@
-"""Bayesian SegNet for Keras `compile()` / `fit()` / `evaluate()`: `build_task`."""
+"""Bayesian SegNet for Keras `compile()` / `fit()` / `evaluate()`."""
 
 import keras
 

@@ -8,6 +8,7 @@ exposes `build_task(config=None, class_weights=None, **overrides)`.
 """
 
 import dataclasses
+from typing import Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -50,7 +51,7 @@ class MeanIoU(keras.metrics.Metric):
             dtype="float64", name="confusion")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        """Adds a batch: `y_true` int (B, H, W), `y_pred` logits (B, H, W, C)."""
+        """Adds a batch: labels int (B, H, W), logits (B, H, W, C)."""
         if sample_weight is not None:
             raise ValueError("MeanIoU does not take sample weights.")
         classes = self.num_classes
@@ -85,7 +86,6 @@ class MeanIoU(keras.metrics.Metric):
                     ignore_label=self.ignore_label)
 
 
-@keras.saving.register_keras_serializable(package="seg_common")
 class SegmentationTask(keras.Model):
     """A segmentation network and its training loss, for `compile` / `fit`.
 
@@ -97,10 +97,11 @@ class SegmentationTask(keras.Model):
     Compiled metrics receive `(labels, outputs["logits"])`. The task's
     outputs are the network's dict; `predict` returns it.
 
-    Subclasses set `config_class` (a package's `Config`) and `loss_builder`
-    (`staticmethod(build_loss)`) and are registered serializable, so a
-    `.keras` file reloads with `keras.models.load_model(path,
-    safe_mode=True)` once the package is imported.
+    The base class is not used directly: each package registers a subclass
+    setting `config_class` (its `Config`) and `loss_builder`
+    (`staticmethod(build_loss)`), so a `.keras` file reloads with
+    `keras.models.load_model(path, safe_mode=True)` once the package is
+    imported.
 
     Args:
         network: the package's `build_model(config)` (input float32 RGB
@@ -119,8 +120,8 @@ class SegmentationTask(keras.Model):
     config_class = None
     loss_builder = None
 
-    def __init__(self, network: keras.Model, config, class_weights=None,
-                 **kwargs):
+    def __init__(self, network: keras.Model, config,
+                 class_weights: Optional[Sequence[float]] = None, **kwargs):
         if isinstance(config, dict):
             config = self.config_class(**config_kwargs({"config": config}))
         inputs = keras.Input(network.input_shape[1:], name="images")

@@ -24,8 +24,9 @@ def build_task(config: Config = None, class_weights=None,
     `fit` minimises the training loop's loss: `build_loss(config,
     class_weights)` (default weights `config.class_weights`) plus the
     config's weight decay (`seg_common.training.keras_task.
-    SegmentationTask`); `compile()` without arguments uses SGD with the
-    config's learning-rate schedule and reports `mean_iou`. `evaluate` and
+    SegmentationTask`); `compile()` without arguments uses the config's
+    SGD recipe (schedule, momentum, learning-rate multipliers) and reports
+    `mean_iou`. `evaluate` and
     `predict` run one weight-averaged pass; Monte Carlo dropout inference is
     `mc_predict(task.network, ...)`.
 

@@ -24,8 +24,8 @@ def build_task(config: Config = None, class_weights=None,
     `fit` minimises the training loop's loss: `build_loss(config,
     class_weights)` plus the config's weight decay
     (`seg_common.training.keras_task.SegmentationTask`); `compile()` without
-    arguments uses SGD with the config's learning-rate schedule and reports
-    `mean_iou`.
+    arguments uses the config's SGD recipe (schedule, momentum, learning-rate
+    multipliers) and reports `mean_iou`.
 
     Args:
         config: a `Config` (default `Config()`).

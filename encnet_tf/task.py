@@ -25,8 +25,8 @@ def build_task(config: Config = None, class_weights=None,
     class_weights)` (segmentation CE, SE-loss on each encoding branch,
     auxiliary CE when enabled) plus the config's weight decay
     (`seg_common.training.keras_task.SegmentationTask`); `compile()` without
-    arguments uses SGD with the config's learning-rate schedule and reports
-    `mean_iou`.
+    arguments uses the config's SGD recipe (schedule, momentum, learning-rate
+    multipliers) and reports `mean_iou`.
 
     Args:
         config: a `Config` (default `Config()`).

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from seg_common import losses
 from seg_common.training.model_dir import config_kwargs
-from seg_common.training.schedules import WarmupDecay
+from seg_common.training.schedules import WarmupDecay, lr_multipliers
 
 
 @keras.saving.register_keras_serializable(package="seg_common")
@@ -86,6 +86,51 @@ class MeanIoU(keras.metrics.Metric):
                     ignore_label=self.ignore_label)
 
 
+@keras.saving.register_keras_serializable(package="seg_common")
+class MultiplierSGD(keras.optimizers.SGD):
+    """SGD with per-variable learning-rate multipliers, as the `Trainer`.
+
+    The gradient of each variable is scaled by the product of the
+    multipliers whose path substring occurs in the variable's path
+    (`schedules.lr_multipliers`) before the SGD update; with momentum this
+    equals scaling its learning rate.
+
+    Args:
+        lr_multipliers: (path substring, multiplier) pairs, e.g.
+            `(("/bias", 2.0),)`.
+        **kwargs: `keras.optimizers.SGD` arguments.
+
+    Example:
+    >>> MultiplierSGD(learning_rate=0.01, momentum=0.9,
+    ...               lr_multipliers=(("head", 10.0),))
+    """
+
+    def __init__(self, lr_multipliers=(), **kwargs):
+        super().__init__(**kwargs)
+        self.lr_multipliers = tuple((str(p), float(m))
+                                    for p, m in lr_multipliers)
+        self._built_multipliers = []
+
+    def build(self, variables):
+        """Builds the slots and the multipliers of `variables`."""
+        self._built_multipliers = lr_multipliers(variables,
+                                                 self.lr_multipliers)
+        super().build(variables)
+
+    def apply(self, grads, trainable_variables=None):
+        """Scales `grads` by the variables' multipliers, then updates."""
+        factors = (self._built_multipliers if trainable_variables is None
+                   else lr_multipliers(list(trainable_variables),
+                                       self.lr_multipliers))
+        grads = [g if g is None or m == 1.0 else g * m
+                 for g, m in zip(grads, factors)]
+        return super().apply(grads, trainable_variables)
+
+    def get_config(self):
+        return dict(super().get_config(),
+                    lr_multipliers=[list(p) for p in self.lr_multipliers])
+
+
 class SegmentationTask(keras.Model):
     """A segmentation network and its training loss, for `compile` / `fit`.
 
@@ -113,7 +158,7 @@ class SegmentationTask(keras.Model):
 
     Example:
     >>> task = deeplab_tf.build_task(deeplab_tf.PRESETS["tiny"])
-    >>> task.compile()        # SGD with the config's schedule, mean IoU
+    >>> task.compile()        # the config's SGD recipe, mean IoU
     >>> task.fit(dataset, epochs=1)   # (images, labels) batches
     """
 
@@ -136,9 +181,10 @@ class SegmentationTask(keras.Model):
         """`keras.Model.compile` with the task's own loss.
 
         Args:
-            optimizer: a Keras optimizer, or "auto": SGD with the config's
-                momentum and `WarmupDecay(base_learning_rate, train_steps,
-                lr_schedule, poly_power)` (the Trainer's, without warm-up).
+            optimizer: a Keras optimizer, or "auto": the Trainer's (without
+                warm-up), `MultiplierSGD` with the config's momentum and
+                lr_multipliers and `WarmupDecay(base_learning_rate,
+                train_steps, lr_schedule, poly_power)`.
             loss: must be None: the loss is the package's (see the class).
             metrics: list of metrics fed `(labels, logits)`, or "auto":
                 `[MeanIoU(num_classes, ignore_label)]`.
@@ -152,10 +198,12 @@ class SegmentationTask(keras.Model):
                 "build_loss plus weight decay); compile it without `loss`.")
         config = self.config
         if optimizer == "auto":
-            optimizer = keras.optimizers.SGD(
-                WarmupDecay(config.base_learning_rate, config.train_steps,
-                            config.lr_schedule, config.poly_power),
-                momentum=config.momentum)
+            optimizer = MultiplierSGD(
+                learning_rate=WarmupDecay(
+                    config.base_learning_rate, config.train_steps,
+                    config.lr_schedule, config.poly_power),
+                momentum=config.momentum,
+                lr_multipliers=config.lr_multipliers)
         if metrics == "auto":
             metrics = [MeanIoU(config.num_classes, config.ignore_label)]
         kwargs.setdefault("jit_compile", False)

@@ -118,9 +118,8 @@ class Trainer:
         variables = self.model.trainable_variables
         self._weight_decay = float(config.weight_decay)
         self._weight_decay_exclude = tuple(config.weight_decay_exclude)
-        self._multipliers = [
-            np.prod([m for p, m in config.lr_multipliers if p in v.path])
-            for v in variables]
+        self._multipliers = schedules.lr_multipliers(variables,
+                                                     config.lr_multipliers)
         checkpoint = tf.train.Checkpoint(model=self.model,
                                          optimizer=self.optimizer,
                                          step=self.step)

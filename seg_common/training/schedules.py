@@ -4,6 +4,7 @@ optimizer's iteration count only)."""
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 LR_SCHEDULES = ("poly", "constant", "cosine")
@@ -62,3 +63,22 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
             "power": self.power,
             "warmup_steps": self.warmup_steps,
         }
+
+
+def lr_multipliers(variables, multipliers):
+    """Per-variable learning-rate multipliers (`Config.lr_multipliers`).
+
+    Args:
+        variables: trainable variables (each with a `path`).
+        multipliers: (path substring, multiplier) pairs.
+
+    Returns:
+        list of floats, one per variable: the product of the multipliers
+        whose substring occurs in its path (1.0 when none does).
+
+    Example:
+    >>> lr_multipliers(model.trainable_variables, (("/bias", 2.0),))
+    [1.0, 2.0, ...]
+    """
+    return [float(np.prod([m for p, m in multipliers if p in v.path]))
+            for v in variables]

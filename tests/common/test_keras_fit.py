@@ -2,6 +2,7 @@
 project's own oracles: the `Trainer`'s loss, `seg_common.metrics` and a
 hand-built confusion matrix."""
 
+import collections
 import dataclasses
 
 import keras
@@ -20,9 +21,12 @@ from seg_common.training.keras_task import MeanIoU
 CASES = {
     "deeplab": (deeplab_tf, dict(dropout_rate=0.0), True),
     "segnet": (bayesian_segnet_tf, dict(dropout_rate=0.0), True),
-    "encnet": (encnet_tf, dict(dropout_rate=0.0, aux_head=True), False),
+    "encnet": (encnet_tf, dict(dropout_rate=0.0, aux_head=True,
+                               lr_multipliers=(("head", 10.0),)), False),
 }
 WEIGHT_DECAY = 1e-3  # large enough that leaving it out fails the test
+Fitted = collections.namedtuple(
+    "Fitted", "task loss trainer_terms trainer_weights images labels")
 
 
 def _data(num, num_classes, size=32, block=8, seed=0):
@@ -50,7 +54,8 @@ def case(request):
 
 @pytest.fixture(scope="module")
 def fitted(case, tmp_path_factory):
-    """A task after one `fit` step, its loss, and the Trainer's on a copy."""
+    """A task after one `fit` step and its loss; the Trainer's step terms
+    and weights after one step of a copy; the batch."""
     package, config, weights, eager = case
     keras.utils.set_random_seed(0)
     task = package.build_task(config, class_weights=weights)
@@ -69,24 +74,35 @@ def fitted(case, tmp_path_factory):
         terms = trainer.train_step(batches)
     finally:
         tf.config.run_functions_eagerly(False)
-    return task, first.history["loss"][0], terms, (images, labels)
+    return Fitted(task, first.history["loss"][0], terms, copy.get_weights(),
+                  images, labels)
 
 
 def test_fit_loss_equals_the_trainer_loss(fitted):
-    _, loss, terms, _ = fitted
+    terms = fitted.trainer_terms
     assert float(terms["weight_decay"]) > 1e-3
-    np.testing.assert_allclose(loss, float(terms["total_loss"]),
+    np.testing.assert_allclose(fitted.loss, float(terms["total_loss"]),
                                rtol=1e-5, atol=1e-5)
 
 
+def test_first_fit_step_equals_the_trainer_step(fitted):
+    """Same update: schedule, momentum SGD and learning-rate multipliers."""
+    network = fitted.task.network
+    assert fitted.task.config.lr_multipliers
+    for want, got, variable in zip(fitted.trainer_weights,
+                                   network.get_weights(), network.weights):
+        np.testing.assert_allclose(got, want, atol=1e-6,
+                                   err_msg=variable.path)
+
+
 def test_a_few_fit_steps_lower_the_loss(fitted):
-    task, first, _, (images, labels) = fitted
-    history = task.fit(images, labels, batch_size=2, epochs=4, verbose=0)
-    assert history.history["loss"][-1] < first - 1e-3, history.history
+    history = fitted.task.fit(fitted.images, fitted.labels, batch_size=2,
+                              epochs=4, verbose=0).history
+    assert history["loss"][-1] < fitted.loss - 1e-3, history
 
 
 def test_keras_file_reloads_with_same_predictions_and_loss(fitted, tmp_path):
-    task, _, _, (images, labels) = fitted
+    task, images, labels = fitted.task, fitted.images, fitted.labels
     path = tmp_path / "task.keras"
     task.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
@@ -99,14 +115,13 @@ def test_keras_file_reloads_with_same_predictions_and_loss(fitted, tmp_path):
     np.testing.assert_allclose(
         float(loaded.compute_loss(y=labels, y_pred=loaded(images))),
         float(task.compute_loss(y=labels, y_pred=task(images))), rtol=1e-6)
-    assert loaded.compiled
+    assert loaded.optimizer.lr_multipliers == task.optimizer.lr_multipliers
     for want, got in zip(task.optimizer.variables, loaded.optimizer.variables):
         np.testing.assert_array_equal(got.numpy(), want.numpy(), want.path)
 
 
 def test_evaluate_mean_iou_equals_the_confusion_matrix(fitted):
-    task, _, _, _ = fitted
-    config = task.config
+    task, config = fitted.task, fitted.task.config
     images, labels = _data(5, config.num_classes, seed=1)
     scores = task.evaluate(images, labels, batch_size=2, return_dict=True,
                            verbose=0)  # batches of 2, 2 and 1

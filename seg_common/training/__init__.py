@@ -4,7 +4,8 @@ Modules: `strategy` (tf.distribute by name), `schedules` (LR with warm-up),
 `loop` (Trainer, custom distributed train step), `bn_statistics` (population
 batch-norm statistics after training), `checkpoints` (atomic,
 resumable, warm start), `model_dir` (config.json), `evaluation` (streaming
-scores), `summaries` + `visualize` (TensorBoard and pictures).
+scores), `summaries` + `visualize` (TensorBoard and pictures), `keras_task`
+(Keras compile/fit: `SegmentationTask`, `MultiplierSGD`, `MeanIoU`).
 """
 
 from seg_common.training.bn_statistics import recompute_bn_statistics
@@ -13,6 +14,8 @@ from seg_common.training.evaluation import (classification_scores,
                                             evaluate, format_table,
                                             segmentation_scores,
                                             softmax_predictor)
+from seg_common.training.keras_task import (MeanIoU, MultiplierSGD,
+                                             SegmentationTask)
 from seg_common.training.loop import (LoopOptions, NonFiniteLossError,
                                       Trainer, Validation,
                                       set_mixed_precision)

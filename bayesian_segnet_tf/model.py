@@ -10,6 +10,7 @@ import keras
 
 from bayesian_segnet_tf.config import Config, dropout_units
 from bayesian_segnet_tf.layers import LocalResponseNormalization, ReverseChannels
+from bayesian_segnet_tf.pretrained import load_shipped_weights, pretrained_entry
 from seg_common.backbones.vgg import (
     VGG16_UNITS, conv_bn, load_vgg16_weights, vgg16_unit)
 from seg_common.config import resolve_config
@@ -19,11 +20,15 @@ _BASIC_DEPTH = 4
 _BASIC_KERNEL = 7  # SegNet-Basic: 7x7 convolutions
 
 
-def build_model(config=None, **overrides):
+def build_model(config=None, weights=None, **overrides):
     """Builds SegNet or SegNet-Basic (Bayesian when `dropout` != "none").
 
     Args:
         config: a `Config` (default `Config()`).
+        weights: the name of shipped trained weights
+            (`bayesian_segnet_tf.pretrained.PRETRAINED`, e.g.
+            "camvid_central"): the model gets the architecture they were
+            trained with (before `overrides`) and their values.
         **overrides: `Config` fields, e.g. `arch="segnet_basic"`.
 
     Returns:
@@ -38,6 +43,8 @@ def build_model(config=None, **overrides):
 
     Reference: https://arxiv.org/abs/1511.02680
     """
+    if weights is not None:
+        overrides = {**pretrained_entry(weights).config, **overrides}
     config = resolve_config(Config, config, overrides)
     inputs = keras.Input(config.input_shape, name="image")
     x = ReverseChannels(name="rgb_to_bgr")(inputs)  # reference: BGR 0..255
@@ -46,6 +53,8 @@ def build_model(config=None, **overrides):
     model = keras.Model(inputs, {"logits": logits}, name=config.arch)
     if config.encoder_weights is not None:
         load_vgg16_weights(model, config.encoder_weights)
+    if weights is not None:
+        load_shipped_weights(model, weights)
     return model
 
 

@@ -3,6 +3,8 @@
     python scripts/predict.py --model_dir=/tmp/run --input='photos/*.jpg' \
         --output_dir=/tmp/out
     python scripts/predict.py --saved_model=/tmp/run/export ...
+    python scripts/predict.py --weights=camvid_central --input=road.png \
+        --output_dir=/tmp/out        # a shipped Bayesian SegNet
 
 Per image <name>: <name>_labels.png (uint8 class ids), <name>_overlay.png,
 and <name>_uncertainty.png when the model estimates uncertainty. Unreadable
@@ -15,6 +17,7 @@ import os
 import _cli
 import _common  # sets TF log level before TensorFlow loads
 import _registry
+import bayesian_segnet_tf
 import cv2
 import numpy as np
 import tensorflow as tf
@@ -29,7 +32,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("input", None, "Glob of input images.")
 flags.DEFINE_string("output_dir", None, "Where the PNGs go.")
 flags.DEFINE_string("model_dir", None, "Directory written by train.py ...")
-flags.DEFINE_string("saved_model", None, "... or an exported SavedModel.")
+flags.DEFINE_string("saved_model", None, "... or an exported SavedModel ...")
+flags.DEFINE_string("weights", None, "... or shipped Bayesian SegNet weights "
+                    "by name (bayesian_segnet_tf.pretrained.PRETRAINED).")
 flags.DEFINE_integer("mc_samples", None, "Bayesian SegNet (model dir only): "
                      "MC samples (default: the config's num_samples).")
 flags.DEFINE_float("alpha", 0.5, "Opacity of the colour overlay.")
@@ -39,11 +44,13 @@ flags.mark_flags_as_required(["input", "output_dir"])
 
 def load_predictor():
     """(predict fn(images uint8 (1,H,W,3)) -> dict, colormap)."""
-    if bool(FLAGS.model_dir) == bool(FLAGS.saved_model):
-        raise UserError("Give exactly one of --model_dir (a training run) "
-                        "and --saved_model (an export of export.py).")
-    if FLAGS.model_dir:
-        record, config, model = _common.load_trained(FLAGS.model_dir)
+    if sum(map(bool, (FLAGS.model_dir, FLAGS.saved_model, FLAGS.weights))) != 1:
+        raise UserError("Give exactly one of --model_dir (a training run), "
+                        "--saved_model (an export of export.py) and "
+                        "--weights (shipped weights, e.g. camvid_central).")
+    if FLAGS.model_dir or FLAGS.weights:
+        record, config, model = (_common.load_trained(FLAGS.model_dir)
+                                 if FLAGS.model_dir else shipped(FLAGS.weights))
         mc_samples = FLAGS.mc_samples
         if mc_samples is None:
             mc_samples = getattr(config, "num_samples", 0)
@@ -65,6 +72,17 @@ def load_predictor():
     colormap = (_common.colormap(record)[0] if record else
                 datasets.pascal_colormap(256))
     return lambda images: serve(images=tf.constant(images)), colormap
+
+
+def shipped(name):
+    """(record, config, model) of shipped Bayesian SegNet weights."""
+    try:
+        model = bayesian_segnet_tf.build_model(weights=name)
+    except ValueError as error:
+        raise UserError(f"--weights={name}: {error}") from error
+    entry = bayesian_segnet_tf.pretrained.pretrained_entry(name)
+    config = bayesian_segnet_tf.Config(**entry.config)
+    return {"model": "bayesian_segnet", "dataset": entry.dataset}, config, model
 
 
 def predict_file(path, predict, colormap):

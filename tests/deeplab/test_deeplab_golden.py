@@ -33,11 +33,15 @@ DEEPLAB = {
     "xception_65_os16": ("xception_65_voc", []),
     "xception_65_os8": ("xception_65_voc", ["output_stride=8"]),
     "xception_65_plain": ("xception_65_voc", ["separable=false"]),
+    "xception_65_v3": ("xception_65_voc", ["decoder=false"]),
     "resnet_101_beta_os16": ("resnet_101_voc", []),
+    "resnet_101_beta_os8": ("resnet_101_voc", ["output_stride=8"]),
+    "resnet_50_beta_os16": ("resnet_101_voc", ["backbone=resnet_50"]),
 }
 # ImageNet classifiers (output stride 32, multi-grid (1, 1, 1)): preset,
 # backbone, key of its last features.
 BACKBONES = {
+    "resnet_101_beta_imagenet": ("resnet_101_voc", "resnet_101", "c4"),
 }
 
 

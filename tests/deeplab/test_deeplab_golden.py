@@ -34,6 +34,7 @@ DEEPLAB = {
     "xception_65_os8": ("xception_65_voc", ["output_stride=8"]),
     "xception_65_plain": ("xception_65_voc", ["separable=false"]),
     "xception_65_v3": ("xception_65_voc", ["decoder=false"]),
+    "xception_71_os16": ("xception_71_cityscapes", []),
     "resnet_101_beta_os16": ("resnet_101_voc", []),
     "resnet_101_beta_os8": ("resnet_101_voc", ["output_stride=8"]),
     "resnet_50_beta_os16": ("resnet_101_voc", ["backbone=resnet_50"]),
@@ -41,6 +42,7 @@ DEEPLAB = {
 # ImageNet classifiers (output stride 32, multi-grid (1, 1, 1)): preset,
 # backbone, key of its last features.
 BACKBONES = {
+    "xception_65_imagenet": ("xception_65_voc", "xception_65", "exit_flow"),
     "resnet_101_beta_imagenet": ("resnet_101_voc", "resnet_101", "c4"),
 }
 

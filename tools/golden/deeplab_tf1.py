@@ -116,17 +116,18 @@ def _build_deeplab(official, spec, inputs, dtype):
 
 
 def _build_classifier(official, spec, inputs, dtype):
-    """Official ImageNet classifier: `{"logits": (B, 1001), "features": ...}`."""
-    tf, extractor = official.tf, official.feature_extractor
+    """Official ImageNet classifier (its `logits` head built, as in its
+    checkpoints): `{"features": the last block's output}`."""
+    extractor = official.feature_extractor
     variant = spec["classifier"]
-    x = tf.cast(tf.cast(inputs, dtype) / 127.5 - 1.0, dtype)
+    x = official.tf.cast(inputs, dtype) / 127.5 - 1.0
     with official.slim.arg_scope(extractor.arg_scopes_map[variant]()):
-        logits, end_points = extractor.networks_map[variant](
+        _, end_points = extractor.networks_map[variant](
             x, num_classes=spec["num_classes"], is_training=False,
             global_pool=True)
     last = "exit_flow/block2" if variant.startswith("xception") else "block4"
     (features,) = [v for k, v in end_points.items() if k.endswith("/" + last)]
-    return {"logits": tf.squeeze(logits, [1, 2]), "features": features}
+    return {"features": features}
 
 
 def convolution_graph(graph_def):

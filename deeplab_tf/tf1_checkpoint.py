@@ -140,7 +140,10 @@ def resolve_checkpoint(path):
             return latest
         prefixes = sorted(p[:-len(".index")] for p in os.listdir(path)
                           if p.endswith(".index"))
-        if len(prefixes) != 1:
+        if not prefixes:
+            raise ValueError("the directory holds no checkpoint (no "
+                             "`checkpoint` state file, no *.index file)")
+        if len(prefixes) > 1:
             raise ValueError(
                 f"the directory holds no `checkpoint` state file and "
                 f"{len(prefixes)} checkpoint prefixes {prefixes[:3]}; pass "

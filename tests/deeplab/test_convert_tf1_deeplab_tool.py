@@ -42,6 +42,8 @@ def refusal(flag_values):
 
 
 def test_directory_without_state_file(tmp_path, values):
+    assert "holds no checkpoint" in refusal(
+        flags(tmp_path, tmp_path / "x.weights.h5"))
     write_tf1_checkpoint(tmp_path / "model.ckpt-1", values)
     out = tmp_path / "out.weights.h5"
     converter_tool().run(flags(tmp_path, out))   # its only prefix

@@ -88,6 +88,8 @@ def test_imagenet_checkpoint_to_backbone_weights(tmp_path, values):
     for name, var in tf1_variable_names(model, TINY).items():
         if name in backbone:
             np.testing.assert_array_equal(var, backbone[name])
+    with pytest.raises(ValueError, match="--backbone_only"):
+        deeplab_tf.build_model(TINY, backbone_weights="imagenet")
 
 
 def test_deeplabv3plus_checkpoint_into_deeplabv3(tmp_path, values):

@@ -8,6 +8,7 @@ import numpy as np
 from bayesian_segnet_tf.inference import MonteCarloSampler
 from bayesian_segnet_tf.mc_graph import split_at_dropout
 from bayesian_segnet_tf.model import build_model
+from seg_common.layers.traversal import iter_layers
 
 
 def conv_multiply_adds(model):
@@ -20,7 +21,7 @@ def conv_multiply_adds(model):
         int, `sum H_out * W_out * k_h * k_w * C_in * C_out` (batch 1).
     """
     total = 0
-    for layer in model._flatten_layers(include_self=False):
+    for layer in iter_layers(model):
         if isinstance(layer, keras.layers.Conv2D):
             _, h, w, c_out = layer.output.shape
             k_h, k_w, c_in, _ = layer.kernel.shape

@@ -19,6 +19,7 @@ import tensorflow as tf
 from bayesian_segnet_tf.mc_graph import split_at_dropout
 from bayesian_segnet_tf.layers import LocalResponseNormalization
 from seg_common.layers import MCDropout
+from seg_common.layers.traversal import iter_layers
 
 COMPUTE_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 _FLOAT32_LAYERS = (MCDropout, LocalResponseNormalization)
@@ -82,7 +83,7 @@ class MonteCarloSampler:
         self.chunk_size = chunk_size
         self.model = _sampling_copy(model, num_samples > 0, compute_dtype)
         self.dropout_layers = [
-            layer for layer in self.model._flatten_layers(include_self=False)
+            layer for layer in iter_layers(self.model)
             if isinstance(layer, MCDropout)]
         if num_samples == 0:
             self._chunk = tf.function(self._deterministic)

@@ -2,6 +2,8 @@
 
 import keras
 
+from seg_common.layers.traversal import iter_layers
+
 
 @keras.saving.register_keras_serializable(package="seg_common")
 class MCDropout(keras.layers.Layer):
@@ -67,7 +69,7 @@ def set_mc_sampling(model, enabled):
         The number of `MCDropout` layers switched.
     """
     count = 0
-    for layer in model._flatten_layers(include_self=False):
+    for layer in iter_layers(model):
         if isinstance(layer, MCDropout):
             layer.sampling = bool(enabled)
             count += 1

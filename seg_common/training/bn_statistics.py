@@ -31,13 +31,14 @@ import numpy as np
 import tensorflow as tf
 
 from seg_common.layers import MCDropout
+from seg_common.layers.traversal import iter_layers
 
 
 def batch_norm_layers(model):
     """Every trainable `keras.layers.BatchNormalization` in `model`, nested
     ones too (a frozen layer normalises with its moving statistics in
     training as well, so they stay)."""
-    return [layer for layer in model._flatten_layers(include_self=False)
+    return [layer for layer in iter_layers(model)
             if isinstance(layer, keras.layers.BatchNormalization)
             and layer.trainable]
 
@@ -120,7 +121,7 @@ def _batch_statistics(layers, moments):
 @contextlib.contextmanager
 def _dropout_off(model):
     """Monte Carlo dropout sampling off while inside (then restored)."""
-    layers = [layer for layer in model._flatten_layers(include_self=False)
+    layers = [layer for layer in iter_layers(model)
               if isinstance(layer, MCDropout)]
     sampling = [layer.sampling for layer in layers]
     for layer in layers:

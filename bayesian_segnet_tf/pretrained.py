@@ -8,7 +8,7 @@ gives each one's training command and validation scores.
 import os
 
 from bayesian_segnet_tf.config import Config
-from seg_common.pretrained import Pretrained, load_pretrained
+from seg_common.pretrained import load_pretrained
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                            "weights")

@@ -23,3 +23,13 @@ from seg_common.training.model_dir import (ConfigMismatchError, make_record,
                                            prepare_model_dir, read_record)
 from seg_common.training.schedules import LR_SCHEDULES, WarmupDecay
 from seg_common.training.strategy import STRATEGIES, get_strategy, is_chief
+
+__all__ = [
+    "ConfigMismatchError", "LR_SCHEDULES", "LoopOptions", "MeanIoU",
+    "MultiplierSGD", "NonFiniteLossError", "STRATEGIES", "SegmentationTask",
+    "Trainer", "Validation", "WarmupDecay", "classification_scores",
+    "evaluate", "format_table", "get_strategy", "is_chief", "make_record",
+    "prepare_model_dir", "read_record", "recompute_bn_statistics",
+    "restore_model", "segmentation_scores", "set_mixed_precision",
+    "softmax_predictor", "warm_start",
+]

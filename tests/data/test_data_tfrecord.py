@@ -53,8 +53,12 @@ def test_reads_tf1_deeplab_style_record_with_jpeg():
     image = np.full((8, 10, 3), (200, 100, 50), np.uint8)
     label = np.arange(80, dtype=np.uint8).reshape(8, 10) % 21
     jpeg = cv2.imencode(".jpg", image[..., ::-1])[1].tobytes()
-    feature = lambda v: tf.train.Feature(bytes_list=tf.train.BytesList(value=[v]))
-    ints = lambda v: tf.train.Feature(int64_list=tf.train.Int64List(value=[v]))
+    def feature(v):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v]))
+
+    def ints(v):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[v]))
+
     example = tf.train.Example(features=tf.train.Features(feature={
         "image/encoded": feature(jpeg), "image/filename": feature(b"2007_1"),
         "image/format": feature(b"jpeg"), "image/height": ints(8),

@@ -10,10 +10,12 @@ def resize_bilinear_align_corners(x, size):
     out = np.zeros((b, out_h, out_w, c), np.float64)
     for i in range(out_h):
         y = i * (h - 1) / (out_h - 1) if out_h > 1 else 0.0
-        y0 = int(np.floor(y)); y1 = min(y0 + 1, h - 1); dy = y - y0
+        y0 = int(np.floor(y))
+        y1, dy = min(y0 + 1, h - 1), y - y0
         for j in range(out_w):
             xx = j * (w - 1) / (out_w - 1) if out_w > 1 else 0.0
-            x0 = int(np.floor(xx)); x1 = min(x0 + 1, w - 1); dx = xx - x0
+            x0 = int(np.floor(xx))
+            x1, dx = min(x0 + 1, w - 1), xx - x0
             out[:, i, j] = ((1 - dy) * (1 - dx) * x[:, y0, x0]
                             + (1 - dy) * dx * x[:, y0, x1]
                             + dy * (1 - dx) * x[:, y1, x0]

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import encnet_tf
 from seg_common.inference import predict_multiscale

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")  # the `bench` extra; CI installs it
 
-import bayesian_segnet_tf
-from bayesian_segnet_tf import torch_reference
+import bayesian_segnet_tf  # noqa: E402
+from bayesian_segnet_tf import torch_reference  # noqa: E402
 
 
 @pytest.mark.parametrize("arch, count", [("segnet", 29_449_355),

@@ -67,6 +67,13 @@ def guard(main):
             if verbose():
                 raise
             report(error)
+        except KeyboardInterrupt:
+            if verbose():
+                raise
+            print("error: interrupted; a training run resumes from its last "
+                  "checkpoint when the same command is run again.",
+                  file=sys.stderr, flush=True)
+            sys.exit(130)
     return guarded
 
 

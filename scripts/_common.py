@@ -30,12 +30,12 @@ def define_source_flags():
 
 def define_precision_flag():
     """--precision: auto (bfloat16 where the CPU or GPU computes it
-    natively, else float32), float32 or bfloat16. The environment variable
-    SEG_PRECISION changes the default."""
+    natively, else float32), float32 or bfloat16."""
     flags.DEFINE_enum(
-        "precision", os.environ.get("SEG_PRECISION", "auto"),
-        list(hardware.PRECISIONS), "Inference precision: auto = bfloat16 "
-        "where native (AMX / AVX512-BF16 CPUs, recent GPUs), else float32.")
+        "precision", "auto", list(hardware.PRECISIONS),
+        "Inference precision: auto = bfloat16 where native (AMX / "
+        "AVX512-BF16 CPUs, recent GPUs), else float32 (the environment "
+        "variable SEG_PRECISION=float32|bfloat16 decides auto instead).")
 
 
 def inference_setup(record, config, model, precision):
@@ -45,11 +45,15 @@ def inference_setup(record, config, model, precision):
         (fast model (`_registry.inference_model`) or `model` for
         classifiers, resolved precision, {"precision", "cpu"} to record).
     """
+    try:
+        resolved = hardware.resolve_precision(precision)
+    except ValueError as error:
+        raise UserError(str(error)) from error
     if _registry.is_classifier(record["model"]):
         fast, resolved = model, "float32"
     else:
-        fast, resolved = _registry.inference_model(
-            record["model"], config, model, precision)
+        fast, _ = _registry.inference_model(
+            record["model"], config, model, resolved)
     return fast, resolved, {"precision": resolved,
                             "cpu": hardware.describe_cpu()}
 

@@ -91,6 +91,13 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
         "labels" (+ "probabilities", "uncertainty").
     """
     fast_model = model if fast_model is None else fast_model
+    if tuple(scales) != (1.0,) or flip:
+        if name not in MULTI_SCALE_MODELS:
+            raise ValueError("--eval_scales/--flip are options of "
+                             f"{', '.join(MULTI_SCALE_MODELS)}.")
+        if not scales or min(scales) <= 0:
+            raise ValueError(f"--eval_scales={','.join(map(str, scales))}: "
+                             "give scales > 0, e.g. 0.75,1.0,1.25.")
     if is_bayesian(name) and mc_samples > 0:
         mc = bayesian_segnet_tf.MonteCarloSampler(
             model, mc_samples, compute_dtype=precision)
@@ -110,9 +117,6 @@ def predictors(name, model, *, mc_samples=0, scales=(1.0,), flip=False,
         return {"mc": mc,
                 "weight_averaging": weight_averaging}
     if tuple(scales) != (1.0,) or flip:
-        if name not in MULTI_SCALE_MODELS:
-            raise ValueError("--eval_scales/--flip are options of "
-                             f"{', '.join(MULTI_SCALE_MODELS)}.")
 
         def multi_scale(images):
             probabilities = predict_multiscale(fast_model, images,

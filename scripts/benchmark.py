@@ -184,6 +184,20 @@ def _print_table(result):
     print(f"  peak memory: {result['peak_memory_gib']:.2f} GiB")
 
 
+_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def check_flags():
+    """One-line errors for --precisions and --batch_sizes."""
+    for precision in FLAGS.precisions:
+        if precision not in _POLICIES:
+            raise _cli.UserError(f"--precisions: {precision!r} is not one of "
+                                 f"{', '.join(_POLICIES)}.")
+    if not all(b.isdigit() and int(b) > 0 for b in FLAGS.batch_sizes):
+        raise _cli.UserError(f"--batch_sizes={','.join(FLAGS.batch_sizes)}: "
+                             "give positive integers, e.g. 1,8.")
+
+
 def main(argv):
     del argv
     package = _registry.get_package(FLAGS.model)
@@ -192,6 +206,7 @@ def main(argv):
                              f"--model={FLAGS.model}; choose one of "
                              f"{', '.join(package.PRESETS)}.")
     size = _cli.size("image_size", FLAGS.image_size)
+    check_flags()
     peaks = _machine_peaks()
     keras.utils.set_random_seed(FLAGS.seed)
     reference = _build(package, "float32")

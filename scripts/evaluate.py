@@ -31,9 +31,12 @@ _common.define_source_flags()
 _common.define_precision_flag()
 flags.DEFINE_string("split", "val", "Split to evaluate.")
 flags.DEFINE_integer("batch_size", None, "Images per batch (equal sizes "
-                     "only; default: 1; classification: the config's).")
-flags.DEFINE_list("eval_scales", ["1.0"], "DeepLabv3+: input scales.")
-flags.DEFINE_bool("flip", False, "DeepLabv3+: add left-right flips.")
+                     "only; default: 1; classification: the config's).",
+                     lower_bound=1)
+flags.DEFINE_list("eval_scales", ["1.0"], "DeepLabv3+ and EncNet: input "
+                  "scales (> 0).")
+flags.DEFINE_bool("flip", False, "DeepLabv3+ and EncNet: add left-right "
+                  "flips.")
 flags.DEFINE_integer("output_stride", None, "DeepLabv3+: eval output stride.")
 flags.DEFINE_integer("mc_samples", None,
                      "Bayesian SegNet: MC dropout samples (default: the "
@@ -50,6 +53,8 @@ flags.DEFINE_list("eval_size", None, "Resize images (bilinear) and labels "
                   "(nearest) to height,width (one value: a square) first, "
                   "e.g. for a run trained at reduced resolution; default: "
                   "each image's own size.")
+# --data_dir, --precision, ... in --helpshort too.
+flags.adopt_module_key_flags(_common)
 flags.mark_flags_as_required(["model_dir"])
 
 _SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
@@ -57,6 +62,10 @@ _SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
 
 
 def build_predictors(record, config, model, fast_model, precision):
+    if FLAGS.mc_samples and not _registry.is_bayesian(record["model"]):
+        raise UserError(f"--mc_samples is for bayesian_segnet runs; "
+                        f"--model_dir={FLAGS.model_dir} holds a "
+                        f"{record['model']} run.")
     mc_samples = FLAGS.mc_samples
     if mc_samples is None:
         mc_samples = getattr(config, "num_samples", 0)

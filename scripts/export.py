@@ -26,6 +26,8 @@ flags.DEFINE_integer("mc_samples", None,
                      "Bayesian SegNet: MC dropout samples served (default: "
                      "the config's num_samples; 0 = weight averaging).")
 _common.define_precision_flag()
+# --data_dir, --precision, ... in --helpshort too.
+flags.adopt_module_key_flags(_common)
 flags.mark_flags_as_required(["model_dir", "export_dir"])
 
 

@@ -31,6 +31,8 @@ flags.DEFINE_integer("bn_statistics_steps", 0, "Bayesian SegNet: re-estimate "
 flags.DEFINE_list("eval_size", None, "Resize to height,width (one value: a "
                   "square) first.")
 flags.DEFINE_string("output", None, "PNG to write.")
+# --data_dir, --precision, ... in --helpshort too.
+flags.adopt_module_key_flags(_common)
 flags.mark_flags_as_required(["model_dir", "output"])
 
 

@@ -41,6 +41,8 @@ flags.DEFINE_list("eval_size", None, "Resize to height,width (one value: a "
 flags.DEFINE_integer("max_images", None, "Score only the first images.")
 flags.DEFINE_integer("seed", 0, "Seed of the dropout masks.")
 flags.DEFINE_string("output", None, "PNG to write (JSON beside it).")
+# --data_dir, --precision, ... in --helpshort too.
+flags.adopt_module_key_flags(_common)
 flags.mark_flags_as_required(["model_dir", "output"])
 
 _SCORES = (("class_accuracy", "class accuracy"), ("mean_iou", "mean IoU"))

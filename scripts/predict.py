@@ -39,6 +39,8 @@ flags.DEFINE_integer("mc_samples", None, "Bayesian SegNet (model dir only): "
                      "MC samples (default: the config's num_samples).")
 flags.DEFINE_float("alpha", 0.5, "Opacity of the colour overlay.")
 _common.define_precision_flag()
+# --data_dir, --precision, ... in --helpshort too.
+flags.adopt_module_key_flags(_common)
 flags.mark_flags_as_required(["input", "output_dir"])
 
 
@@ -61,6 +63,10 @@ def load_predictor():
             fast_model=fast_model, precision=precision).values()))
         return (lambda images: predict(images.astype(np.float32)),
                 _common.colormap(record)[0])
+    if os.path.isfile(os.path.join(FLAGS.saved_model, "config.json")):
+        raise UserError(f"--saved_model={FLAGS.saved_model} is a training "
+                        "run, not an export: pass it as --model_dir "
+                        f"(--model_dir={FLAGS.saved_model}).")
     if not os.path.isfile(os.path.join(FLAGS.saved_model, "saved_model.pb")):
         raise UserError(f"--saved_model={FLAGS.saved_model} holds no "
                         "saved_model.pb; export one with scripts/export.py "

@@ -14,9 +14,16 @@ RUN="$OUT/$MODEL"
 export TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES="" PYTHONUNBUFFERED=1
 start=$SECONDS
 step() { echo; echo "== [$((SECONDS - start))s] $*"; }
-# Prints, as they come, the lines matching $1 and those not matching $2.
-show() { awk -v keep="$1" -v drop="${2:-^}" \
-  '$0 ~ keep || $0 !~ drop { print; fflush() }'; }
+# Prints, as they come (bash reads a pipe line by line; awk may buffer), the
+# lines matching $1 and those not matching $2.
+show() {
+  local keep=$1 drop=${2:-^} line
+  while IFS= read -r line; do
+    if [[ $line =~ $keep ]] || ! [[ $line =~ $drop ]]; then
+      printf '%s\n' "$line"
+    fi
+  done
+}
 ABSL='^([WIE][0-9][0-9][0-9][0-9] |WARNING|[0-9][0-9][0-9][0-9]-)'
 
 step "1/5 Synthetic dataset (400 train + 400 val scenes, 64x64) -> $OUT/data"

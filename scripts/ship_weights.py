@@ -27,6 +27,8 @@ _common.define_source_flags()
 flags.DEFINE_integer("bn_statistics_steps", 0, "Re-estimate batch-norm "
                      "statistics over this many training batches first.")
 flags.DEFINE_string("output", None, "The .npz to write.")
+# --data_dir, --precision, ... in --helpshort too.
+flags.adopt_module_key_flags(_common)
 flags.mark_flags_as_required(["model_dir", "output"])
 
 
@@ -48,7 +50,8 @@ def main(argv):
     digest, size = pretrained.save_weights(model, FLAGS.output)
     entry = {"file": os.path.basename(FLAGS.output), "sha256": digest,
              "config": bayesian_segnet_tf.pretrained.architecture(config),
-             "dataset": record["dataset"]}
+             "dataset": record["dataset"],
+             "description": "<what it is and the command that trained it>"}
     print(f"Wrote {FLAGS.output} ({size / 2**20:.2f} MiB), SHA-256 {digest}")
     print(f"PRETRAINED entry: {json.dumps(entry)}")
 

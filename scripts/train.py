@@ -32,9 +32,10 @@ flags.DEFINE_enum("dataset", None, datasets.dataset_names(),
                   "Dataset (classes, colours, split sizes).")
 _common.define_source_flags()
 flags.DEFINE_string("model_dir", None, "Checkpoints, config.json, TensorBoard.")
-flags.DEFINE_integer("train_steps", None, "Optimiser steps (default: preset).")
+flags.DEFINE_integer("train_steps", None, "Optimiser steps (default: preset).",
+                     lower_bound=1)
 flags.DEFINE_float("epochs", None, "Train this many epochs instead of steps.")
-flags.DEFINE_integer("batch_size", None, "GLOBAL batch size.")
+flags.DEFINE_integer("batch_size", None, "GLOBAL batch size.", lower_bound=1)
 flags.DEFINE_list("crop_size", None, "Training crop: height,width, or one "
                   "value for a square (--crop_size=64 = 64,64).")
 flags.DEFINE_float("base_learning_rate", None, "Peak learning rate.")
@@ -81,6 +82,8 @@ flags.DEFINE_integer("bn_statistics_steps", 50, "Training batches over "
                      "averages); see docs/training.md.", lower_bound=0)
 flags.DEFINE_integer("log_every", 10, "Log/summary every N steps.")
 flags.DEFINE_bool("cache", False, "Cache decoded examples in memory.")
+# --data_dir, --precision, ... in --helpshort too.
+flags.adopt_module_key_flags(_common)
 flags.mark_flags_as_required(["model", "dataset", "model_dir"])
 
 _RECIPE_FLAGS = ("train_steps", "batch_size", "base_learning_rate",
@@ -105,6 +108,11 @@ def resolve_config(package, info):
                                      **overrides)
     except (TypeError, ValueError) as error:
         raise UserError(f"--override: {error}") from error
+    if config.num_classes != info.num_classes:
+        raise UserError(f"--override=num_classes={config.num_classes} does not "
+                        f"match --dataset={FLAGS.dataset}, which has "
+                        f"{info.num_classes} classes; drop the override (the "
+                        "dataset sets the class count).")
     if FLAGS.class_weights == "none" and hasattr(
             package.PRESETS[FLAGS.preset], "class_weights"):
         config = dataclasses.replace(config, class_weights=None)
@@ -206,19 +214,20 @@ def main(argv):
     validation = (make_validation(source, config, info) if FLAGS.validate
                   else None)
     weights = class_weights(source, config)
+    policy = precision_policy()
     record = training.make_record(
         FLAGS.model, FLAGS.preset, config, FLAGS.dataset,
         training={"warmup_steps": FLAGS.warmup_steps, "class_weights": weights},
         runtime={"data_dir": FLAGS.data_dir, "tfds_name": FLAGS.tfds_name,
                  "strategy": FLAGS.strategy,
-                 "mixed_precision": dtype_policy(FLAGS.mixed_precision)})
+                 "mixed_precision": policy})
     with removed_on_failure(FLAGS.model_dir):
         try:
             training.prepare_model_dir(FLAGS.model_dir, record)
         except training.ConfigMismatchError as error:
             raise UserError(str(error)) from error
         result = fit(package, config, weights, source, validation,
-                     train_files)
+                     train_files, policy)
     if "val" not in result:
         return
     scores = result["val"]["scores"]
@@ -227,16 +236,6 @@ def main(argv):
                      scores["accuracy"], scores["error_percent"])
     else:
         logging.info("Final validation mIoU: %.4f", scores["mean_iou"])
-
-
-def dtype_policy(flag):
-    """The --mixed_precision value in use: "auto" follows the hardware
-    (`seg_common.hardware.resolve_precision`, SEG_PRECISION overriding)."""
-    if flag != "auto":
-        return flag
-    precision = hardware.resolve_precision(
-        os.environ.get("SEG_PRECISION", "auto"))
-    return "mixed_bfloat16" if precision == "bfloat16" else "none"
 
 
 @contextlib.contextmanager
@@ -252,10 +251,25 @@ def removed_on_failure(model_dir):
         raise
 
 
-def fit(package, config, weights, source, validation, train_files):
+def precision_policy():
+    """The dtype policy of --mixed_precision (auto follows the hardware),
+    logged once."""
+    try:
+        policy = hardware.training_policy(FLAGS.mixed_precision)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    cpu = hardware.describe_cpu()
+    logging.info("Training in %s (--mixed_precision=%s; %s: %s).",
+                 "float32" if policy == "none" else policy,
+                 FLAGS.mixed_precision, cpu["model"],
+                 ", ".join(cpu["extensions"]) or "no AVX2")
+    return policy
+
+
+def fit(package, config, weights, source, validation, train_files, policy):
     """Builds the Trainer and trains; a label above the classes or a
     non-finite loss becomes a `UserError`."""
-    training.set_mixed_precision(dtype_policy(FLAGS.mixed_precision))
+    training.set_mixed_precision(policy)
     strategy = training.get_strategy(FLAGS.strategy, FLAGS.tpu)
     trainer = training.Trainer(
         strategy, lambda: package.build_model(config),

@@ -17,6 +17,13 @@ import shutil
 import tempfile
 
 
+def _umask_mode(default):
+    """`default` (0o777 dirs, 0o666 files) under the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return default & ~umask
+
+
 def _temporary_sibling(path, make):
     parent = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(parent, exist_ok=True)
@@ -51,6 +58,7 @@ def atomic_directory(path, replace=None):
     tmp = _temporary_sibling(path, "dir")
     try:
         yield tmp
+        os.chmod(tmp, _umask_mode(0o777))   # mkdtemp makes it private
         if os.path.lexists(path):
             replace(path)
         os.replace(tmp, path)
@@ -86,6 +94,7 @@ def atomic_file(path):
     tmp = _temporary_sibling(path, "file")
     try:
         yield tmp
+        os.chmod(tmp, _umask_mode(0o666))   # mkstemp makes it private
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

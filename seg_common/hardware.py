@@ -79,19 +79,37 @@ def native_bfloat16():
     return any(flag in flags for flag in _NATIVE_BF16_FLAGS)
 
 
-def resolve_precision(precision="auto"):
-    """"auto" -> "bfloat16" where native (see `native_bfloat16`), else
-    "float32"; "float32"/"bfloat16" pass through.
+def resolve_precision(precision="auto", environ=os.environ):
+    """"auto" -> the environment's SEG_PRECISION (float32 / bfloat16) if set,
+    else "bfloat16" where native (see `native_bfloat16`), else "float32";
+    "float32"/"bfloat16" pass through.
 
     Raises:
-        ValueError: `precision` is not one of `PRECISIONS`.
+        ValueError: `precision` or SEG_PRECISION is not a precision.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; "
                          f"got {precision!r}.")
-    if precision == "auto":
-        return "bfloat16" if native_bfloat16() else "float32"
-    return precision
+    if precision != "auto":
+        return precision
+    forced = environ.get("SEG_PRECISION", "auto")
+    if forced not in PRECISIONS:
+        raise ValueError(f"environment variable SEG_PRECISION={forced} must "
+                         f"be one of {', '.join(PRECISIONS)}.")
+    if forced != "auto":
+        return forced
+    return "bfloat16" if native_bfloat16() else "float32"
+
+
+def training_policy(flag, environ=os.environ):
+    """A `--mixed_precision` value in use: "auto" -> "mixed_bfloat16" where
+    bfloat16 is native, else "none" (float32); `SEG_PRECISION` in
+    `environ` (float32 / bfloat16) decides auto instead; other values pass
+    through."""
+    if flag != "auto":
+        return flag
+    precision = resolve_precision("auto", environ)
+    return "mixed_bfloat16" if precision == "bfloat16" else "none"
 
 
 def dtype_policy(precision):

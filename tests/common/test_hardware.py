@@ -13,6 +13,10 @@ COOPER = ("Intel(R) Xeon(R) 8380H", frozenset(
 
 @pytest.fixture
 def cpu(monkeypatch):
+    """Pretends to run on `info`'s CPU (and without SEG_PRECISION, which the
+    test session sets)."""
+    monkeypatch.delenv("SEG_PRECISION", raising=False)
+
     def use(info):
         monkeypatch.setattr(hardware, "_cpuinfo", lambda: info)
     return use
@@ -33,6 +37,17 @@ def test_forced_precisions_pass_through(cpu):
     assert hardware.resolve_precision("bfloat16") == "bfloat16"
     cpu(XEON)
     assert hardware.resolve_precision("float32") == "float32"
+
+
+def test_seg_precision_decides_auto(cpu):
+    cpu(XEON)
+    assert hardware.resolve_precision("auto", {"SEG_PRECISION": "float32"}) \
+        == "float32"
+    cpu(EPYC)
+    assert hardware.resolve_precision("auto", {"SEG_PRECISION": "bfloat16"}) \
+        == "bfloat16"
+    with pytest.raises(ValueError, match="SEG_PRECISION=fp16"):
+        hardware.resolve_precision("auto", {"SEG_PRECISION": "fp16"})
 
 
 def test_bad_precision_names_the_choices():

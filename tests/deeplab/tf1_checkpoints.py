@@ -7,6 +7,7 @@ import pathlib
 import types
 
 import tensorflow as tf
+from absl import flags as absl_flags
 
 from tools.golden.weights import draw_tf1
 
@@ -35,12 +36,19 @@ def golden_values(golden):
 
 @functools.lru_cache(maxsize=None)
 def converter_tool():
-    """`tools/convert_tf1_deeplab_checkpoint.py` as a module."""
+    """`tools/convert_tf1_deeplab_checkpoint.py` as a module (its `run` takes
+    a flags namespace, see `tool_flags`). The absl flags it defines are
+    removed again, so scripts run in-process later can define theirs."""
     path = (pathlib.Path(__file__).parents[2]
             / "tools/convert_tf1_deeplab_checkpoint.py")
     spec = importlib.util.spec_from_file_location("convert_tool", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    before = set(absl_flags.FLAGS)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        for name in set(absl_flags.FLAGS) - before:
+            delattr(absl_flags.FLAGS, name)
     return module
 
 

@@ -202,3 +202,41 @@ def test_verbose_shows_the_traceback(synthetic_dir, tmp_path,  # noqa: F811
     monkeypatch.setenv("SEG_VERBOSE", "1")
     with pytest.raises(_cli.UserError, match="--preset=huge"):
         _train(synthetic_dir, tmp_path / "run", "--preset=huge")
+
+
+@pytest.mark.parametrize("extra, names", [
+    (("--batch_size=0",), ("--batch_size=0",)),
+    (("--train_steps=-5",), ("--train_steps=-5",)),
+    (("--override=num_classes=7",), ("num_classes=7", "--dataset=synthetic")),
+])
+def test_train_refuses_impossible_values(synthetic_dir, tmp_path,  # noqa: F811
+                                         extra, names):
+    model_dir = tmp_path / "run"
+    assert_one_line_error(_train(synthetic_dir, model_dir, *extra), *names)
+    assert not model_dir.exists()
+
+
+def test_bad_seg_precision_is_one_line(synthetic_dir, tmp_path,  # noqa: F811
+                                       monkeypatch):
+    monkeypatch.setenv("SEG_PRECISION", "fp16")
+    assert_one_line_error(_train(synthetic_dir, tmp_path / "run"),
+                          "SEG_PRECISION=fp16")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("extra, names", [
+    (("--eval_scales=0",), ("--eval_scales=0", "> 0")),
+    (("--mc_samples=5",), ("--mc_samples", "encnet")),
+])
+def test_evaluate_refuses_options_it_cannot_apply(trained_run, extra, names):
+    result = call_script("evaluate", f"--model_dir={trained_run}", *extra)
+    assert_one_line_error(result, *names)
+
+
+def test_predict_points_a_run_given_as_saved_model_to_model_dir(
+        trained_run, tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")   # the glob must match something
+    result = call_script("predict", f"--saved_model={trained_run}",
+                         f"--input={tmp_path}/*.png",
+                         f"--output_dir={tmp_path}/out")
+    assert_one_line_error(result, f"--model_dir={trained_run}")

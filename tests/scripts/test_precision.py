@@ -63,21 +63,15 @@ def test_export_serves_the_folded_graph(run, tmp_path):
     np.testing.assert_allclose(served["probabilities"], want, atol=1e-5)
 
 
-@pytest.mark.parametrize("flags_value, env, native, want", [
-    ("auto", None, True, "mixed_bfloat16"),
-    ("auto", None, False, "none"),
-    ("auto", "float32", True, "none"),
-    ("none", None, True, "none"),
-    ("mixed_bfloat16", None, False, "mixed_bfloat16"),
+@pytest.mark.parametrize("flag, environ, native, want", [
+    ("auto", {}, True, "mixed_bfloat16"),
+    ("auto", {}, False, "none"),
+    ("auto", {"SEG_PRECISION": "float32"}, True, "none"),
+    ("auto", {"SEG_PRECISION": "bfloat16"}, False, "mixed_bfloat16"),
+    ("none", {}, True, "none"),
+    ("mixed_bfloat16", {}, False, "mixed_bfloat16"),
 ])
-def test_training_policy_follows_the_hardware(monkeypatch, flags_value, env,
+def test_training_policy_follows_the_hardware(monkeypatch, flag, environ,
                                               native, want):
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
-    import importlib
-    train = importlib.import_module("train")
     monkeypatch.setattr(hardware, "native_bfloat16", lambda: native)
-    if env is None:
-        monkeypatch.delenv("SEG_PRECISION", raising=False)
-    else:
-        monkeypatch.setenv("SEG_PRECISION", env)
-    assert train.dtype_policy(flags_value) == want
+    assert hardware.training_policy(flag, environ) == want

@@ -3,8 +3,8 @@
     python scripts/predict.py --model_dir=/tmp/run --input='photos/*.jpg' \
         --output_dir=/tmp/out
     python scripts/predict.py --saved_model=/tmp/run/export ...
-    python scripts/predict.py --weights=camvid_central --input=road.png \
-        --output_dir=/tmp/out        # a shipped Bayesian SegNet
+    python scripts/predict.py --weights=NAME --input=road.png \
+        --output_dir=/tmp/out        # shipped Bayesian SegNet weights
 
 Per image <name>: <name>_labels.png (uint8 class ids), <name>_overlay.png,
 and <name>_uncertainty.png when the model estimates uncertainty. Unreadable
@@ -49,7 +49,7 @@ def load_predictor():
     if sum(map(bool, (FLAGS.model_dir, FLAGS.saved_model, FLAGS.weights))) != 1:
         raise UserError("Give exactly one of --model_dir (a training run), "
                         "--saved_model (an export of export.py) and "
-                        "--weights (shipped weights, e.g. camvid_central).")
+                        "--weights (shipped weights, by name).")
     if FLAGS.model_dir or FLAGS.weights:
         record, config, model = (_common.load_trained(FLAGS.model_dir)
                                  if FLAGS.model_dir else shipped(FLAGS.weights))

@@ -141,7 +141,8 @@ def training_predictor(name, mc_samples=0):
 SERVING_CHUNK_SIZE = 5
 
 
-def serving(name, model, mc_samples=0, fast_model=None, precision="float32"):
+def serving(name, model, mc_samples=0, fast_model=None, precision="float32",
+            seed=None):
     """(model to save, outputs_fn) for `seg_common.export`.
 
     Without MC sampling the export serves `fast_model` (`inference_model`'s
@@ -152,7 +153,8 @@ def serving(name, model, mc_samples=0, fast_model=None, precision="float32"):
     plus entropy, mutual information and variation ratio, through
     `MonteCarloSampler.graph_outputs` in `precision`: the shared prefix runs
     once per image and the samples run in chunks of `SERVING_CHUNK_SIZE`,
-    so memory stays that of one chunk.
+    so memory stays that of one chunk. `seed` sets the dropout mask stream
+    the export starts from.
     """
     if not (is_bayesian(name) and mc_samples > 0):
         return (model if fast_model is None else fast_model,
@@ -160,4 +162,6 @@ def serving(name, model, mc_samples=0, fast_model=None, precision="float32"):
     sampler = bayesian_segnet_tf.MonteCarloSampler(
         model, mc_samples, chunk_size=SERVING_CHUNK_SIZE,
         compute_dtype=precision)
+    if seed is not None:
+        sampler.reseed(seed)
     return sampler.model, lambda _, images: sampler.graph_outputs(images)

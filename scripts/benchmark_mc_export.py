@@ -12,23 +12,29 @@ labels equal full-network MC passes under the same dropout masks (1.0
 expected). Prints the CPU line first.
 """
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
-import time
 
-import _cli
-import _common  # noqa: F401  (quiet TF start-up)
-import _registry
-import keras
-import numpy as np
-import tensorflow as tf
-from absl import flags
+# The environment the serving process gets: as this script started, before
+# TensorFlow and OpenCV add to it (OpenCV's LD_LIBRARY_PATH changed the
+# child's peak memory by over 1 GiB).
+_START_ENV = dict(os.environ)
 
-import bayesian_segnet_tf
-from seg_common import export, hardware
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import _cli  # noqa: E402
+import _common  # noqa: E402,F401  (quiet TF start-up)
+import _registry  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from absl import flags  # noqa: E402
+
+import bayesian_segnet_tf  # noqa: E402
+from seg_common import export, hardware  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("preset", "segnet", "bayesian_segnet_tf preset.")
@@ -54,7 +60,7 @@ def _peak_serving_gib(export_dir, image_path):
     result = subprocess.run(
         [sys.executable, "-c", _SERVE_ONE, export_dir, image_path],
         capture_output=True, text=True, check=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+        env=dict(_START_ENV, TF_CPP_MIN_LOG_LEVEL="2"))
     return int(result.stdout.split()[-1]) / 2**20   # ru_maxrss is in KiB
 
 

@@ -10,7 +10,7 @@ import dataclasses
 
 ARCHS = ("segnet", "segnet_basic")
 DROPOUT_VARIANTS = ("none", "encoder", "decoder", "encoder_decoder", "center",
-                    "central", "classifier")
+                    "central", "classifier", "before_pooling")
 
 # CamVid class weights of the reference prototxt, ids 0 = Sky .. 10 = Bicyclist.
 PROTOTXT_CLASS_WEIGHTS = (0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826,
@@ -25,13 +25,18 @@ class Config:
         num_classes: output classes (CamVid: 11, void ignored).
         input_shape: (H, W, 3); any size works (ceil-mode pooling, 45 -> 23).
         arch: "segnet" (VGG16 encoder, 13 + 13 convs) or "segnet_basic".
+        separate_classifier: SegNet only. False: `conv1_1_D` is the 3x3
+            classifier (`Models/`); True: `conv1_1_D` is a 64-channel conv +
+            BN + ReLU followed by a separate 3x3 conv `classifier`
+            (`Example_Models/bayesian_segnet_camvid.prototxt`).
         dropout: placement of the MC dropout layers, one of
             `DROPOUT_VARIANTS` ("central" = the paper's choice).
         dropout_rate: element-wise drop probability.
         width_multiplier: scales every hidden channel count (1.0 = paper).
         encoder_weights: None, "imagenet" or a path of
             `keras.applications.VGG16` weights (arch "segnet" only).
-        bn_epsilon, bn_beta_init: Caffe-SegNet batch-norm settings.
+        bn_epsilon, bn_beta_init: Caffe-SegNet batch-norm settings (the BN
+            shift's `shift_filler`).
         num_samples: Monte Carlo samples at test time.
     Args (recipe): the common fields of docs/API.md.
     """
@@ -39,12 +44,13 @@ class Config:
     num_classes: int = 11  # CamVid
     input_shape: tuple = (None, None, 3)
     arch: str = "segnet"  # Bayesian SegNet (paper Table 2)
+    separate_classifier: bool = False  # Models/: conv1_1_D is the classifier
     dropout: str = "central"  # paper: central encoder-decoder
     dropout_rate: float = 0.5  # paper: p = 0.5
     width_multiplier: float = 1.0  # paper: VGG16 widths / 64 channels
     encoder_weights: str | None = None  # paper: "imagenet" (needs a download)
     bn_epsilon: float = 1e-9  # Caffe-SegNet bn layer
-    bn_beta_init: float = 0.001  # Caffe-SegNet bn layer
+    bn_beta_init: float = 0.0  # train prototxt: shift_filler 0 (Basic: 0.001)
     num_samples: int = 50  # paper: T = 50
     class_weights: tuple | None = PROTOTXT_CLASS_WEIGHTS  # prototxt table
     # Recipe: Models/bayesian_segnet_solver.prototxt.
@@ -53,7 +59,8 @@ class Config:
     poly_power: float = 0.9  # unused with "constant"
     momentum: float = 0.9  # solver: momentum 0.9
     weight_decay: float = 5e-4  # solver: weight_decay 5e-4 (coupled L2)
-    weight_decay_exclude: tuple = ("bias",)  # prototxt: decay_mult 0 on biases
+    # prototxt: decay_mult 0 on biases and on the BN shifts (Basic: biases)
+    weight_decay_exclude: tuple = ("bias", "beta")
     lr_multipliers: tuple = (("bias", 2.0),)  # prototxt: lr_mult 2 on biases
     batch_size: int = 4  # train prototxt: batch_size 4
     crop_size: tuple = (360, 480)  # full CamVid frames, no crop
@@ -79,6 +86,8 @@ class Config:
         if not self.width_multiplier > 0:
             raise ValueError(f"`width_multiplier` must be > 0, got "
                              f"{self.width_multiplier!r}.")
+        if self.separate_classifier and self.arch != "segnet":
+            raise ValueError("`separate_classifier` needs arch='segnet'.")
         if self.encoder_weights is not None and (
                 self.arch != "segnet" or self.width_multiplier != 1.0):
             raise ValueError(
@@ -121,17 +130,63 @@ def dropout_units(variant, depth):
         "center": (frozenset({depth}), frozenset({depth})),
         "classifier": (frozenset(), frozenset({1})),
     }
+    if variant not in table:
+        raise ValueError(f"dropout={variant!r} also drops before pooling: "
+                         "use `dropout_positions`.")
     return table[variant]
 
+
+def dropout_positions(variant, depth):
+    """Where the MC dropout layers of a variant sit.
+
+    "before_pooling" is the placement of the released PASCAL VOC models
+    (`Example_Models/*segnet_pascal.prototxt`): dropout on the input of
+    every pooling (`pool{u}_drop`) and every unpooling (`upsample{u}_drop`),
+    i.e. before each encoder pooling, after pool `depth` and after decoder
+    units `depth`..2. The others follow `dropout_units`.
+
+    Args:
+        variant: one of `DROPOUT_VARIANTS`.
+        depth: number of encoder units (SegNet 5, SegNet-Basic 4).
+
+    Returns:
+        frozenset of (position, unit): "pre_pool" (the input of pool `unit`),
+        "post_pool" (the output of pool `unit`) or "decoder" (the output of
+        decoder unit `unit`, before unpool `unit`-1 or the classifier).
+    """
+    if variant == "before_pooling":
+        return frozenset(
+            {("pre_pool", u) for u in range(1, depth + 1)}
+            | {("post_pool", depth)}
+            | {("decoder", u) for u in range(2, depth + 1)})
+    encoder, decoder = dropout_units(variant, depth)
+    return frozenset({("post_pool", u) for u in encoder}
+                     | {("decoder", u) for u in decoder})
+
+
+_DROPOUT_NAMES = {"pre_pool": "pool{}_drop", "post_pool": "encdrop{}",
+                  "decoder": "decdrop{}"}
+
+
+def dropout_layer_name(position, unit):
+    """The Keras name of the dropout at (`position`, `unit`) of
+    `dropout_positions`, e.g. ("post_pool", 3) -> "encdrop3"."""
+    return _DROPOUT_NAMES[position].format(unit)
+
+
+# SegNet-Basic's train prototxts: shift_filler 0.001, no decay_mult on BN.
+_BASIC_BN = {"bn_beta_init": 0.001, "weight_decay_exclude": ("bias",)}
 
 PRESETS = {
     # Bayesian SegNet on CamVid (Models/bayesian_segnet_*.prototxt).
     "segnet": Config(),
     # Bayesian SegNet-Basic (Models/bayesian_segnet_basic_solver.prototxt).
+    # BN shifts start at 0.001 and decay (segnet_basic_train.prototxt).
     "segnet_basic": Config(arch="segnet_basic", base_learning_rate=0.1,
-                           train_steps=10000),
+                           train_steps=10000, **_BASIC_BN),
     # 32-channel SegNet-Basic for tests and the quick start (seconds on CPU).
     "tiny": Config(arch="segnet_basic", width_multiplier=0.5,
                    base_learning_rate=0.1, batch_size=2, crop_size=(45, 60),
-                   train_steps=20, num_samples=8, class_weights=None),
+                   train_steps=20, num_samples=8, class_weights=None,
+                   **_BASIC_BN),
 }

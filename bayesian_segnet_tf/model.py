@@ -8,11 +8,12 @@ and decoder units the dropout variant selects.
 
 import keras
 
-from bayesian_segnet_tf.config import Config, dropout_units
+from bayesian_segnet_tf.config import (
+    Config, dropout_layer_name, dropout_positions)
 from bayesian_segnet_tf.layers import LocalResponseNormalization, ReverseChannels
 from bayesian_segnet_tf.pretrained import load_shipped_weights, pretrained_entry
 from seg_common.backbones.vgg import (
-    VGG16_UNITS, conv_bn, load_vgg16_weights, vgg16_unit)
+    VGG16_UNITS, conv_bn, load_vgg16_weights, vgg16_convs)
 from seg_common.config import resolve_config
 from seg_common.layers import MCDropout, MaxPoolWithArgmax2D, MaxUnpool2D
 
@@ -58,8 +59,12 @@ def build_model(config=None, weights=None, **overrides):
     return model
 
 
-def _dropout(x, config, name):
-    return MCDropout(config.dropout_rate, name=name)(x)
+def _dropout(x, config, positions, position, unit):
+    """MC dropout at (`position`, `unit`) if the variant places one there."""
+    if (position, unit) not in positions:
+        return x
+    return MCDropout(config.dropout_rate,
+                     name=dropout_layer_name(position, unit))(x)
 
 
 def _options(config):
@@ -67,36 +72,41 @@ def _options(config):
             "bn_beta_init": config.bn_beta_init}
 
 
+def _init():
+    return keras.initializers.VarianceScaling(2.0, "fan_in",
+                                              "untruncated_normal")
+
+
 def _segnet(x, config):
     depth = len(VGG16_UNITS)
-    encoder_drop, decoder_drop = dropout_units(config.dropout, depth)
+    positions = dropout_positions(config.dropout, depth)
     skips = []
     for unit in range(1, depth + 1):
-        x, indices, pre_pool = vgg16_unit(
-            x, unit, config.width_multiplier, **_options(config))
-        if unit in encoder_drop:
-            x = _dropout(x, config, f"encdrop{unit}")
+        pre_pool = vgg16_convs(x, unit, config.width_multiplier,
+                               **_options(config))
+        pre_pool = _dropout(pre_pool, config, positions, "pre_pool", unit)
+        x, indices = MaxPoolWithArgmax2D(name=f"block{unit}_pool")(pre_pool)
+        x = _dropout(x, config, positions, "post_pool", unit)
         skips.append((indices, pre_pool))
     for unit in range(depth, 0, -1):
         indices, pre_pool = skips[unit - 1]
         x = MaxUnpool2D(name=f"upsample{unit}")([x, indices, pre_pool])
         x = _segnet_decoder_unit(x, unit, config)
-        if unit in decoder_drop:
-            x = _dropout(x, config, f"decdrop{unit}")
-    # conv1_1_D: 3x3 to the classes, bias, no BN or ReLU.
-    return keras.layers.Conv2D(
-        config.num_classes, 3, padding="same", name="conv1_1_D",
-        kernel_initializer=keras.initializers.VarianceScaling(
-            2.0, "fan_in", "untruncated_normal"))(x)
+        x = _dropout(x, config, positions, "decoder", unit)
+    # conv1_1_D (or `classifier`): 3x3 to the classes, bias, no BN or ReLU.
+    name = "classifier" if config.separate_classifier else "conv1_1_D"
+    return keras.layers.Conv2D(config.num_classes, 3, padding="same",
+                               name=name, kernel_initializer=_init())(x)
 
 
 def _segnet_decoder_unit(x, unit, config):
     """Mirrors encoder unit `unit`: conv{u}_{n..1}_D, the last one narrowing
-    to the previous unit's width (unit 1 stops before its classifier)."""
+    to the previous unit's width (unit 1 stops before its classifier unless
+    `separate_classifier`)."""
     filters, num_convs = VGG16_UNITS[unit - 1]
     next_filters = VGG16_UNITS[unit - 2][0] if unit > 1 else filters
     widths = [filters] * (num_convs - 1) + [next_filters]
-    if unit == 1:
+    if unit == 1 and not config.separate_classifier:
         widths = widths[:-1]  # conv1_1_D is the classifier
     for i, width in zip(range(num_convs, 0, -1), widths):
         x = conv_bn(x, max(1, round(width * config.width_multiplier)), 3,
@@ -105,25 +115,22 @@ def _segnet_decoder_unit(x, unit, config):
 
 
 def _segnet_basic(x, config):
-    encoder_drop, decoder_drop = dropout_units(config.dropout, _BASIC_DEPTH)
+    positions = dropout_positions(config.dropout, _BASIC_DEPTH)
     width = max(1, round(64 * config.width_multiplier))
     x = LocalResponseNormalization(5, 1e-4, 0.75, 1.0, name="norm")(x)
     skips = []
     for unit in range(1, _BASIC_DEPTH + 1):
         pre_pool = conv_bn(x, width, _BASIC_KERNEL, f"conv{unit}",
                            **_options(config))
+        pre_pool = _dropout(pre_pool, config, positions, "pre_pool", unit)
         x, indices = MaxPoolWithArgmax2D(name=f"pool{unit}")(pre_pool)
-        if unit in encoder_drop:
-            x = _dropout(x, config, f"encdrop{unit}")
+        x = _dropout(x, config, positions, "post_pool", unit)
         skips.append((indices, pre_pool))
     for unit in range(_BASIC_DEPTH, 0, -1):
         indices, pre_pool = skips[unit - 1]
         x = MaxUnpool2D(name=f"upsample{unit}")([x, indices, pre_pool])
         x = conv_bn(x, width, _BASIC_KERNEL, f"conv_decode{unit}",
                     activation=None, **_options(config))  # no ReLU
-        if unit in decoder_drop:
-            x = _dropout(x, config, f"decdrop{unit}")
+        x = _dropout(x, config, positions, "decoder", unit)
     return keras.layers.Conv2D(config.num_classes, 1, name="conv_classifier",
-                               kernel_initializer=keras.initializers.
-                               VarianceScaling(2.0, "fan_in",
-                                               "untruncated_normal"))(x)
+                               kernel_initializer=_init())(x)

@@ -1,9 +1,9 @@
-"""VGG16 encoder units that return their pooling indices (SegNet).
+"""VGG16 encoder units with batch norm (SegNet).
 
 Layer names follow `keras.applications.VGG16` (`block1_conv1` ...
-`block5_pool`), so its ImageNet weights load by name
+`block5_conv3`), so its ImageNet weights load by name
 (`load_vgg16_weights`). Unlike VGG16 every convolution is followed by batch
-norm (SegNet), and pooling is ceil-mode with argmax indices.
+norm (SegNet); the model pools each unit with ceil-mode argmax pooling.
 
 Reference: https://arxiv.org/abs/1409.1556 (VGG),
 https://arxiv.org/abs/1511.00561 (SegNet).
@@ -12,7 +12,7 @@ https://arxiv.org/abs/1511.00561 (SegNet).
 import keras
 
 from seg_common.backbones.weights import copy_layer_weights
-from seg_common.layers import MaxPoolWithArgmax2D, batch_norm
+from seg_common.layers import batch_norm
 
 # (filters, convolutions) of the five VGG16 units.
 VGG16_UNITS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
@@ -48,8 +48,12 @@ def conv_bn(x, filters, kernel_size, name, activation="relu",
     return x
 
 
-def vgg16_unit(x, unit, width_multiplier=1.0, **conv_options):
-    """One VGG16 encoder unit: 2 or 3 x (3x3 conv, BN, ReLU), then pooling.
+def vgg16_convs(x, unit, width_multiplier=1.0, **conv_options):
+    """One VGG16 encoder unit's 2 or 3 x (3x3 conv, BN, ReLU).
+
+    The caller pools the result with `MaxPoolWithArgmax2D` (named
+    `block{unit}_pool`), so a model can act between the convolutions and the
+    pooling (SegNet's dropout before pooling).
 
     Args:
         x: (B, H, W, C) Keras tensor.
@@ -58,13 +62,11 @@ def vgg16_unit(x, unit, width_multiplier=1.0, **conv_options):
         **conv_options: `bn_epsilon`, `bn_beta_init` of `conv_bn`.
 
     Returns:
-        (values, indices, pre_pool): values and int64 indices
-        (B, ceil(H/2), ceil(W/2), F); pre_pool (B, H, W, F), the tensor that
-        was pooled (it gives the unpooling shape).
+        (B, H, W, F) Keras tensor, F the unit's (scaled) width.
 
     Example:
     >>> x = keras.Input((45, 60, 3))
-    >>> values, indices, pre_pool = vgg16_unit(x, 1)   # 23x30x64, 45x60x64
+    >>> pre_pool = vgg16_convs(x, 1)   # 45x60x64
     """
     if unit not in range(1, 6):
         raise ValueError(f"`unit` must be one of 1..5, got {unit!r}.")
@@ -72,8 +74,7 @@ def vgg16_unit(x, unit, width_multiplier=1.0, **conv_options):
     filters = max(1, round(filters * width_multiplier))
     for i in range(1, num_convs + 1):
         x = conv_bn(x, filters, 3, f"block{unit}_conv{i}", **conv_options)
-    values, indices = MaxPoolWithArgmax2D(name=f"block{unit}_pool")(x)
-    return values, indices, x
+    return x
 
 
 def load_vgg16_weights(model, weights="imagenet"):

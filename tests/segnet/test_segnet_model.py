@@ -131,7 +131,8 @@ def test_segnet_basic_trainable_parameters():
 
 def test_dropout_variant_names_are_the_documented_ones():
     assert DROPOUT_VARIANTS == ("none", "encoder", "decoder", "encoder_decoder",
-                                "center", "central", "classifier")
+                                "center", "central", "classifier",
+                                "before_pooling")
 
 
 def test_segnet_keras_file_round_trip(tmp_path, rng):

@@ -103,6 +103,12 @@ _CONTEXT_NAMES = tuple(
     "light|motorbike|mountain|mouse|person|plate|platform|pottedplant|road|"
     "rock|sheep|shelves|sidewalk|sign|sky|snow|sofa|table|track|train|tree|"
     "truck|tvmonitor|wall|water|window|wood".split("|"))
+# SUN RGB-D's 37 classes (label values 1..37 of the SUNRGBDtoolbox export).
+_SUN_RGBD_NAMES = tuple(
+    "wall|floor|cabinet|bed|chair|sofa|table|door|window|bookshelf|picture|"
+    "counter|blinds|desk|shelves|curtain|dresser|pillow|mirror|floor_mat|"
+    "clothes|ceiling|books|fridge|tv|paper|towel|shower_curtain|box|"
+    "whiteboard|person|night_stand|toilet|sink|lamp|bathtub|bag".split("|"))
 _CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog",
                   "frog", "horse", "ship", "truck")
 SYNTHETIC_NAMES = ("background", "disc", "box", "triangle", "stripes")
@@ -143,6 +149,11 @@ _INFOS = {info.name: info for info in (
           "VOCdevkit/VOC2010/: JPEGImages/*.jpg, SegmentationClassContext/"
           "*.png (0..59, 0 = background -> 255, c -> c-1), "
           "ImageSets/SegmentationContext/<split>.txt"),
+    _info("sun_rgbd", _SUN_RGBD_NAMES, pascal_colormap(38)[1:],
+          {"train": 5285, "test": 5050},
+          "ankurhanda/sunrgbd-meta-data export: SUNRGBD-train_images/ and "
+          "SUNRGBD-test_images/ (img-NNNNNN.jpg), sunrgbd_train_test_labels/"
+          "img-NNNNNN.png (0..37, 0 = void -> 255, c -> c-1)"),
     _info("cifar10", _CIFAR10_NAMES, None, {"train": 50_000, "test": 10_000},
           "TFDS cifar10 (--tfds_name=cifar10): 'image' uint8 32x32x3, "
           "'label' 0..9", task="classification"),

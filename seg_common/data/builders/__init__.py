@@ -15,6 +15,7 @@ from seg_common.data.builders import camvid
 from seg_common.data.builders import cityscapes
 from seg_common.data.builders import pascal_context
 from seg_common.data.builders import pascal_voc
+from seg_common.data.builders import sun_rgbd
 from seg_common.data.builders import synthetic
 from seg_common.data.builders.base import InvalidLabelError
 from seg_common.data.builders.base import LayoutError
@@ -28,6 +29,7 @@ BUILDERS = {
     "cityscapes": cityscapes,
     "pascal_context": pascal_context,
     "pascal_voc": pascal_voc,
+    "sun_rgbd": sun_rgbd,
     "synthetic": synthetic,
 }
 

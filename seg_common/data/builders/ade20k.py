@@ -31,7 +31,5 @@ def make_source(data_dir, split):
     base.require_dir(label_dir, "ade20k", "annotations/" + _FOLDERS[split])
     images = sorted(tf.io.gfile.glob(os.path.join(image_dir, "*.jpg")))
     base.require_items(images, "ade20k", f"*.jpg images in {image_dir}")
-    pairs = [base.Pair(path, os.path.join(label_dir, os.path.splitext(
-        os.path.basename(path))[0] + ".png")) for path in images]
-    return base.Source(pairs, base.read_pair,
+    return base.Source(base.pairs_by_stem(images, label_dir), base.read_pair,
                        label_maps.shift_map(NUM_CLASSES), NUM_CLASSES)

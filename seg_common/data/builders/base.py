@@ -146,3 +146,18 @@ def require_items(items, dataset, what):
     if not items:
         raise LayoutError(f"{dataset}: empty split, expected {what}.")
     return items
+
+
+def pairs_by_stem(images, label_dir, suffix=".png"):
+    """Pairs each image with the label file of the same stem in `label_dir`.
+
+    Args:
+        images: image paths.
+        label_dir: the directory of the labels.
+        suffix: the labels' extension.
+
+    Returns:
+        list of Pair.
+    """
+    return [Pair(path, os.path.join(label_dir, os.path.splitext(
+        os.path.basename(path))[0] + suffix)) for path in images]

@@ -39,7 +39,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import bayesian_segnet_tf  # noqa: E402
-from bayesian_segnet_tf import caffe_format, caffe_model  # noqa: E402
+from bayesian_segnet_tf import caffe_format, caffe_model, caffe_weights  # noqa: E402,E501
 from seg_common.data import datasets  # noqa: E402
 from seg_common.files import atomic_directory  # noqa: E402
 from seg_common.training import model_dir as model_dir_lib  # noqa: E402
@@ -128,7 +128,7 @@ def run(flag_values):
         changes["class_weights"] = None  # the preset's are CamVid's
     config = dataclasses.replace(bayesian_segnet_tf.PRESETS[preset], **changes)
     model = bayesian_segnet_tf.build_model(config)
-    problems = caffe_model.load_caffe_weights(model, released, weights)
+    problems = caffe_weights.load_caffe_weights(model, released, weights)
     if problems:
         raise ConversionError(f"--caffemodel={flag_values.caffemodel}: "
                               f"{problems[0]}"

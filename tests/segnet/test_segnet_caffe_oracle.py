@@ -22,6 +22,17 @@ def test_pooling_rounds_up_and_keeps_the_first_maximum():
     assert zero_mask.item() == 0 and zeros.item() == 0.0
 
 
+def test_near_ties_take_the_other_sides_choice_and_are_counted():
+    x = np.array([[[[1.0, 1.0 + 1e-7], [0.0, -3.0]]]])
+    values, mask = oracle.max_pool(x, 2, 2)
+    assert mask.item() == 1
+    other = np.array([[[[0]]]])  # float32 rounding picked the first
+    held = oracle._hold_ties(x, values, mask, other, 1e-5)
+    assert (held[0].item(), held[1].item(), held[2]) == (1.0, 0, 1)
+    far = oracle._hold_ties(x, values, mask, np.array([[[[3]]]]), 1e-5)
+    assert (far[1].item(), far[2]) == (1, 0)  # -3 is no tie
+
+
 def test_pooling_with_padding_drops_a_window_starting_in_the_pad():
     # H=4, k=2, s=2, pad=1: ceil((4+2-2)/2)+1 = 3 windows starting at rows
     # -1, 1, 3; 2*2 = 4 < H + pad = 5, so all stay. H=5, k=3, s=3, pad=1:

@@ -260,6 +260,12 @@ def recompute_bn_statistics(record, config, model, source, steps):
 
 
 def colormap(record):
-    """The colour map and class names of a run's dataset."""
+    """The colour map and class names of a run's dataset (a converted model
+    of no registered dataset, e.g. SegNet's 12-class driving demo: PASCAL
+    colours and the class ids)."""
+    if record.get("dataset") is None:
+        count = record["num_classes"]
+        return data.datasets.pascal_colormap(count), tuple(
+            str(i) for i in range(count))
     info = data.get_dataset_info(record["dataset"])
     return info.colormap, info.class_names

@@ -184,10 +184,12 @@ def test_released_net_matches_caffe_oracle(tmp_path, rng, kind):
         assert error < 1e-4 and agree >= 0.999
 
 
-def test_predict_gives_the_caffe_nets_labels(tmp_path, rng):
+@pytest.mark.parametrize("kind", ["segnet_basic_camvid",
+                                  "segnet_model_driving_webdemo"])
+def test_predict_gives_the_caffe_nets_labels(tmp_path, rng, kind):
     """scripts/predict.py on the converted directory labels an image as the
-    Caffe net does (argmax of the oracle's logits)."""
-    kind = "segnet_basic_camvid"
+    Caffe net does (argmax of the oracle's logits), with a registered
+    dataset (CamVid) or none (the 12-class driving demo)."""
     proto, model_file, _, _, output = _convert(tmp_path, kind, rng)
     rgb, bgr = _rgb_bgr(rng, _size(kind)[0])
     image = np.round(rgb[0]).astype(np.uint8)
@@ -201,7 +203,7 @@ def test_predict_gives_the_caffe_nets_labels(tmp_path, rng):
     data = image[None, ..., ::-1].transpose(0, 3, 1, 2).astype(np.float64)
     blobs, _ = oracle.forward(parse_prototxt(proto.read_text()),
                               read_caffemodel(model_file), data)
-    want = blobs["dense_softmax_inner_prod"][0].argmax(0)
+    want = blobs[caffe_nets.RELEASED[kind][5]][0].argmax(0)
     assert np.mean(labels == want) >= 0.999
 
 

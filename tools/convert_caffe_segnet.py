@@ -80,10 +80,8 @@ def _read(flag_values):
         with open(flag_values.prototxt, encoding="utf-8") as f:
             net = caffe_format.parse_prototxt(f.read())
         released = caffe_model.describe(net, size)
-    except (caffe_format.CaffeFormatError, UnicodeDecodeError) as error:
-        raise ConversionError(f"--prototxt={flag_values.prototxt}: "
-                              f"{error}") from None
-    except ConversionError as error:
+    except (caffe_format.CaffeFormatError, UnicodeDecodeError,
+            ConversionError) as error:
         raise ConversionError(f"--prototxt={flag_values.prototxt}: "
                               f"{error}") from None
     try:

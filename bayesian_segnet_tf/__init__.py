@@ -4,7 +4,6 @@ Reference: https://arxiv.org/abs/1511.02680 (Bayesian SegNet),
 https://arxiv.org/abs/1511.00561 (SegNet).
 """
 
-from bayesian_segnet_tf.benchmark import benchmark_mc
 from bayesian_segnet_tf.config import PRESETS, Config
 from bayesian_segnet_tf.inference import MonteCarloSampler, mc_predict
 from bayesian_segnet_tf.loss import build_loss
@@ -17,7 +16,6 @@ __all__ = [
     "Config",
     "MonteCarloSampler",
     "PRESETS",
-    "benchmark_mc",
     "build_loss",
     "build_model",
     "build_task",

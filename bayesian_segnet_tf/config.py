@@ -8,17 +8,20 @@ Reference: https://arxiv.org/abs/1511.02680
 
 import dataclasses
 
+from seg_common.config import (RecipeConfig, check_choice, check_fraction,
+                               check_integer)
+from seg_common.data.class_weights import PRESETS as WEIGHT_PRESETS
+
 ARCHS = ("segnet", "segnet_basic")
 DROPOUT_VARIANTS = ("none", "encoder", "decoder", "encoder_decoder", "center",
                     "central", "classifier", "before_pooling")
 
 # CamVid class weights of the reference prototxt, ids 0 = Sky .. 10 = Bicyclist.
-PROTOTXT_CLASS_WEIGHTS = (0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826,
-                          9.6446, 1.8418, 0.6823, 6.2478, 7.3614)
+PROTOTXT_CLASS_WEIGHTS = WEIGHT_PRESETS["camvid_segnet_tutorial"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(RecipeConfig):
     """SegNet / Bayesian SegNet model and training recipe.
 
     Args (model):
@@ -38,7 +41,7 @@ class Config:
         bn_epsilon, bn_beta_init: Caffe-SegNet batch-norm settings (the BN
             shift's `shift_filler`).
         num_samples: Monte Carlo samples at test time.
-    Args (recipe): the common fields of docs/API.md.
+    Recipe fields: `seg_common.config.RecipeConfig`.
     """
 
     num_classes: int = 11  # CamVid
@@ -56,8 +59,6 @@ class Config:
     # Recipe: Models/bayesian_segnet_solver.prototxt.
     base_learning_rate: float = 0.001  # solver: base_lr 0.001
     lr_schedule: str = "constant"  # solver: lr_policy "fixed"
-    poly_power: float = 0.9  # unused with "constant"
-    momentum: float = 0.9  # solver: momentum 0.9
     weight_decay: float = 5e-4  # solver: weight_decay 5e-4 (coupled L2)
     # prototxt: decay_mult 0 on biases and on the BN shifts (Basic: biases)
     weight_decay_exclude: tuple = ("bias", "beta")
@@ -65,24 +66,15 @@ class Config:
     batch_size: int = 4  # train prototxt: batch_size 4
     crop_size: tuple = (360, 480)  # full CamVid frames, no crop
     train_steps: int = 60000  # solver: max_iter 60000
-    ignore_label: int = 255  # CamVid void (11 in the reference) -> 255
-    min_scale_factor: float = 1.0  # reference: no augmentation
-    max_scale_factor: float = 1.0
-    scale_factor_step: float = 0.0
-    max_rotation_degrees: float = 0.0
     flip: bool = False  # reference: mirror never enabled
+    # RecipeConfig's defaults for the rest: momentum 0.9 (solver), void
+    # (11 in the reference) -> 255 ignored, no scaling or rotation.
 
     def __post_init__(self):
-        _check_choice("arch", self.arch, ARCHS)
-        _check_choice("dropout", self.dropout, DROPOUT_VARIANTS)
-        if not 0.0 <= self.dropout_rate < 1.0:
-            raise ValueError(
-                f"`dropout_rate` must be in [0, 1), got {self.dropout_rate!r}.")
-        if isinstance(self.num_classes, bool) or not (
-                isinstance(self.num_classes, int) and self.num_classes >= 1):
-            raise ValueError(
-                f"`num_classes` must be an integer >= 1, got "
-                f"{self.num_classes!r}.")
+        super().__post_init__()
+        check_choice("arch", self.arch, ARCHS)
+        check_choice("dropout", self.dropout, DROPOUT_VARIANTS)
+        check_fraction("dropout_rate", self.dropout_rate)
         if not self.width_multiplier > 0:
             raise ValueError(f"`width_multiplier` must be > 0, got "
                              f"{self.width_multiplier!r}.")
@@ -93,16 +85,7 @@ class Config:
             raise ValueError(
                 "`encoder_weights` needs arch='segnet' and "
                 "width_multiplier=1.0.")
-        if isinstance(self.num_samples, bool) or not (
-                isinstance(self.num_samples, int) and self.num_samples >= 0):
-            raise ValueError(f"`num_samples` must be an integer >= 0, got "
-                             f"{self.num_samples!r}.")
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(
-            f"`{name}` must be one of {', '.join(choices)}; got {value!r}.")
+        check_integer("num_samples", self.num_samples, least=0)
 
 
 def dropout_units(variant, depth):
@@ -118,7 +101,7 @@ def dropout_units(variant, depth):
     Returns:
         (encoder_units, decoder_units): two frozensets of unit numbers.
     """
-    _check_choice("dropout", variant, DROPOUT_VARIANTS)
+    check_choice("dropout", variant, DROPOUT_VARIANTS)
     units = frozenset(range(1, depth + 1))
     central = frozenset(range(3, depth + 1))  # Basic: 3,4; SegNet: 3,4,5
     table = {

@@ -1,4 +1,4 @@
-"""Model-only layers of SegNet: Caffe LRN and the RGB -> BGR input flip."""
+"""Model-only layer of SegNet: Caffe's local response normalisation."""
 
 import keras
 import tensorflow as tf
@@ -50,20 +50,3 @@ class LocalResponseNormalization(keras.layers.Layer):
         config.update(size=self.size, alpha=self.alpha, beta=self.beta,
                       k=self.k)
         return config
-
-
-@keras.saving.register_keras_serializable(package="bayesian_segnet_tf")
-class ReverseChannels(keras.layers.Layer):
-    """Reverses the channel order: RGB in, BGR out (the reference's input).
-
-    Input shape: (B, H, W, C). Output shape: the same.
-
-    Example:
-    >>> bgr = ReverseChannels()(keras.ops.convert_to_tensor([[[[1., 2., 3.]]]]))
-    """
-
-    def call(self, inputs):
-        return keras.ops.flip(inputs, axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape

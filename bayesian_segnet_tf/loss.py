@@ -1,9 +1,13 @@
 """The SegNet loss: class-weighted cross-entropy over the non-ignored pixels."""
 
-from seg_common.losses import masked_cross_entropy
+from collections.abc import Sequence
+
+from bayesian_segnet_tf.config import Config
+from seg_common.losses import LossFn, masked_cross_entropy
 
 
-def build_loss(config, class_weights=None):
+def build_loss(config: Config,
+               class_weights: Sequence[float] | None = None) -> LossFn:
     """Returns the reference `softmax_loss` with `weight_by_label_freqs`.
 
     `loss = sum_{y != ignore} w[y] * CE / #(y != ignore)`: normalised by the

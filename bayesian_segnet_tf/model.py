@@ -10,18 +10,20 @@ import keras
 
 from bayesian_segnet_tf.config import (
     Config, dropout_layer_name, dropout_positions)
-from bayesian_segnet_tf.layers import LocalResponseNormalization, ReverseChannels
+from bayesian_segnet_tf.layers import LocalResponseNormalization
 from bayesian_segnet_tf.pretrained import load_shipped_weights, pretrained_entry
 from seg_common.backbones.vgg import (
     VGG16_UNITS, conv_bn, load_vgg16_weights, vgg16_convs)
 from seg_common.config import resolve_config
-from seg_common.layers import MCDropout, MaxPoolWithArgmax2D, MaxUnpool2D
+from seg_common.layers import (InputNormalization, MCDropout, MaxPoolWithArgmax2D,
+                               MaxUnpool2D)
 
 _BASIC_DEPTH = 4
 _BASIC_KERNEL = 7  # SegNet-Basic: 7x7 convolutions
 
 
-def build_model(config=None, weights=None, **overrides):
+def build_model(config: Config | None = None, weights: str | None = None,
+                **overrides) -> keras.Model:
     """Builds SegNet or SegNet-Basic (Bayesian when `dropout` != "none").
 
     Args:
@@ -48,7 +50,7 @@ def build_model(config=None, weights=None, **overrides):
         overrides = {**pretrained_entry(weights).config, **overrides}
     config = resolve_config(Config, config, overrides)
     inputs = keras.Input(config.input_shape, name="image")
-    x = ReverseChannels(name="rgb_to_bgr")(inputs)  # reference: BGR 0..255
+    x = InputNormalization(reverse_channels=True, name="rgb_to_bgr")(inputs)  # reference: BGR 0..255
     body = _segnet_basic if config.arch == "segnet_basic" else _segnet
     logits = body(x, config)
     model = keras.Model(inputs, {"logits": logits}, name=config.arch)

@@ -7,16 +7,18 @@ spec sheet `specs/deeplabv3plus.md` section 0.
 
 import dataclasses
 
+from seg_common.config import (RecipeConfig, check_choice, check_fraction,
+                               check_integer)
+
 BACKBONES = ("xception_65", "xception_71", "resnet_50", "resnet_101",
              "xception_tiny")
 RESNET_STEMS = ("beta", "standard")
 OUTPUT_STRIDES = (8, 16, 32)
 SEPARABLE_ORDERS = ("released", "paper")
-LR_SCHEDULES = ("poly", "constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(RecipeConfig):
     """Everything that defines a DeepLabv3+ model and its training recipe.
 
     Model fields:
@@ -45,6 +47,8 @@ class Config:
         aspp_channels, low_level_channels, decoder_channels: 256, 48, 256.
         dropout_rate: after the ASPP projection (ref keep_prob 0.9).
         align_corners: bilinear resizing convention (ref `True`).
+
+    Recipe fields: `seg_common.config.RecipeConfig`.
     """
 
     # Model.
@@ -67,45 +71,35 @@ class Config:
     align_corners: bool = True             # ref: align_corners=True
     # Recipe (PASCAL VOC, the paper's training protocol).
     base_learning_rate: float = 0.007      # paper: 0.007
-    lr_schedule: str = "poly"              # paper: poly
-    poly_power: float = 0.9                # paper: 0.9
-    momentum: float = 0.9                  # paper: 0.9
     weight_decay: float = 4e-5             # ref: 4e-5 Xception, 1e-4 ResNet
     weight_decay_exclude: tuple = (        # ref: L2 on conv weights only
         "depthwise_kernel", "/bias", "/gamma", "/beta")
     lr_multipliers: tuple = (("/bias", 2.0),)  # ref: biases at 2x lr
-    batch_size: int = 16                   # paper: 16
     crop_size: tuple = (513, 513)          # paper: 513
-    train_steps: int = 30_000              # ref: 30K
-    ignore_label: int = 255
     min_scale_factor: float = 0.5          # ref: 0.5 - 2.0, step 0.25
     max_scale_factor: float = 2.0
     scale_factor_step: float = 0.25
-    max_rotation_degrees: float = 0.0      # ref: no rotation
-    flip: bool = True                      # ref: left-right flip p=0.5
+    # RecipeConfig's defaults are the paper's/ref's for the rest: poly
+    # schedule (power 0.9), momentum 0.9, batch 16, 30K steps, 255 ignored,
+    # no rotation, left-right flip.
 
     def __post_init__(self):
-        _check_choice("backbone", self.backbone, BACKBONES)
-        _check_choice("resnet_stem", self.resnet_stem, RESNET_STEMS)
-        _check_choice("output_stride", self.output_stride, OUTPUT_STRIDES)
-        _check_choice("separable_order", self.separable_order,
-                      SEPARABLE_ORDERS)
-        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        for name in ("num_classes", "aspp_channels", "low_level_channels",
+        super().__post_init__()
+        check_choice("backbone", self.backbone, BACKBONES)
+        check_choice("resnet_stem", self.resnet_stem, RESNET_STEMS)
+        check_choice("output_stride", self.output_stride, OUTPUT_STRIDES)
+        check_choice("separable_order", self.separable_order,
+                     SEPARABLE_ORDERS)
+        for name in ("aspp_channels", "low_level_channels",
                      "decoder_channels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"`{name}` must be an integer >= 1, got {value!r}.")
+            check_integer(name, getattr(self, name))
         if self.atrous_rates is not None and (
                 len(tuple(self.atrous_rates)) != 3
                 or not all(isinstance(r, int) and r >= 1
                            for r in self.atrous_rates)):
             raise ValueError("`atrous_rates` must be None or 3 integers >= 1 "
                              f"(e.g. (6, 12, 18)), got {self.atrous_rates!r}.")
-        if not 0.0 <= self.dropout_rate < 1.0:
-            raise ValueError(
-                f"`dropout_rate` must be in [0, 1), got {self.dropout_rate!r}.")
+        check_fraction("dropout_rate", self.dropout_rate)
 
     @property
     def rates(self):
@@ -113,11 +107,6 @@ class Config:
         if self.atrous_rates is not None:
             return tuple(self.atrous_rates)
         return tuple(r * 16 // self.output_stride for r in (6, 12, 18))
-
-
-def _check_choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
 
 
 _RESNET_RECIPE = dict(weight_decay=1e-4,           # ref: 1e-4 for ResNet

@@ -1,9 +1,13 @@
 """The DeepLabv3+ loss: masked pixel-wise softmax cross-entropy."""
 
-from seg_common.losses import masked_cross_entropy
+from collections.abc import Sequence
+
+from deeplab_tf.config import Config
+from seg_common.losses import LossFn, masked_cross_entropy
 
 
-def build_loss(config, class_weights=None):
+def build_loss(config: Config,
+               class_weights: Sequence[float] | None = None) -> LossFn:
     """Returns `loss_fn(labels, outputs) -> {"loss": scalar}`.
 
     The logits are already at the label resolution (the model upsamples them,

@@ -10,7 +10,8 @@ released checkpoints.
 import keras
 
 from deeplab_tf.config import Config
-from deeplab_tf.layers import BilinearResize, InputNormalization, InputSizeCheck
+from deeplab_tf.layers import InputSizeCheck
+from seg_common.layers import BilinearResize, InputNormalization
 from seg_common.backbones import build_resnet, build_xception
 from seg_common.config import resolve_config as shared_resolve_config
 from seg_common.layers import AtrousSeparableConv2D, ConvBNAct
@@ -122,7 +123,7 @@ def decoder(encoder_output, low_level, config):
     return x
 
 
-def build_model(config=None, **overrides):
+def build_model(config: Config | None = None, **overrides) -> keras.Model:
     """Builds DeepLabv3+ (or DeepLabv3 with `decoder=False`).
 
     Args:

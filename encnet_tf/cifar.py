@@ -27,15 +27,19 @@ Reference: https://arxiv.org/abs/1803.08904
 """
 
 import dataclasses
+from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
 
 from seg_common.layers import batch_norm
 from seg_common.layers.padding import fixed_padding
+from seg_common.losses import LossFn
 
-from seg_common.config import resolve_config
-from encnet_tf.layers import FeaturemapAttention, SmoothingDropEncoding
+from seg_common.config import (RecipeConfig, check_choice, check_integer,
+                               resolve_config)
+from encnet_tf.layers import (FeaturemapAttention, SmoothingDropEncoding,
+                              standardization)
 
 # variant -> (num_codes K, width d of the first stage)
 CIFAR_VARIANTS = {"16k64d": (16, 64), "32k128d": (32, 128),
@@ -45,8 +49,8 @@ CIFAR_STD = (0.2023, 0.1994, 0.2010)
 
 
 @dataclasses.dataclass(frozen=True)
-class CifarConfig:
-    """The CIFAR-10 EncNet and its recipe (common fields of docs/API.md).
+class CifarConfig(RecipeConfig):
+    """The CIFAR-10 EncNet and its recipe (`seg_common.config.RecipeConfig`).
 
     The recipe values are the usual CIFAR ResNet ones; the paper's exact
     schedule is unconfirmed (marked "unconfirmed").
@@ -62,33 +66,19 @@ class CifarConfig:
     bn_epsilon: float = 1e-5
     base_learning_rate: float = 0.1        # unconfirmed
     lr_schedule: str = "cosine"            # unconfirmed
-    poly_power: float = 0.9
-    momentum: float = 0.9
-    weight_decay: float = 1e-4             # unconfirmed
-    weight_decay_exclude: tuple = ()
-    lr_multipliers: tuple = ()
     batch_size: int = 128                  # unconfirmed
     crop_size: tuple = (32, 32)            # pad 4 + random 32x32 crop
     crop_padding: int = 4                  # zeros on each side before the crop
     train_steps: int = 234_600             # unconfirmed: 600 epochs x 391
-    ignore_label: int = 255                # unused (classification)
-    min_scale_factor: float = 1.0          # no scaling on CIFAR
-    max_scale_factor: float = 1.0
-    scale_factor_step: float = 0.0
-    max_rotation_degrees: float = 0.0
-    flip: bool = True                      # standard pad-4 crop + flip
+    # RecipeConfig's defaults for the rest: momentum 0.9, L2 1e-4
+    # (unconfirmed), no scaling or rotation, the standard left-right flip.
 
     def __post_init__(self):
-        if self.variant not in CIFAR_VARIANTS:
-            raise ValueError(f"`variant` must be one of "
-                             f"{tuple(CIFAR_VARIANTS)}, got {self.variant!r}.")
-        for name, least in (("num_classes", 1), ("blocks_per_stage", 1),
-                            ("reduction", 1), ("crop_padding", 0)):
-            value = getattr(self, name)
-            if (isinstance(value, bool) or not isinstance(value, int)
-                    or value < least):
-                raise ValueError(
-                    f"`{name}` must be an integer >= {least}, got {value!r}.")
+        super().__post_init__()
+        check_choice("variant", self.variant, tuple(CIFAR_VARIANTS))
+        for name, least in (("blocks_per_stage", 1), ("reduction", 1),
+                            ("crop_padding", 0)):
+            check_integer(name, getattr(self, name), least)
 
 
 CIFAR_PRESETS = {
@@ -98,7 +88,8 @@ CIFAR_PRESETS = {
 }
 
 
-def build_cifar_model(config=None, **overrides):
+def build_cifar_model(config: CifarConfig | None = None,
+                      **overrides) -> keras.Model:
     """Builds the CIFAR-10 EncNet classifier.
 
     Args:
@@ -123,10 +114,7 @@ def build_cifar_model(config=None, **overrides):
     config = resolve_config(CifarConfig, config, overrides)
     num_codes, width = CIFAR_VARIANTS[config.variant]
     images = keras.Input(config.input_shape, name="images")
-    x = keras.layers.Normalization(
-        mean=[255.0 * m for m in CIFAR_MEAN],
-        variance=[(255.0 * s) ** 2 for s in CIFAR_STD],
-        name="normalization")(images)
+    x = standardization(CIFAR_MEAN, CIFAR_STD)(images)
     x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False,
                             name="stem_conv")(x)
     for stage in range(3):
@@ -186,7 +174,8 @@ def _context_encoding(x, num_codes, config, name):
     return FeaturemapAttention("scale", name=f"{name}_attention")([x, gamma])
 
 
-def build_cifar_loss(config, class_weights=None):
+def build_cifar_loss(config: CifarConfig,
+                     class_weights: Sequence[float] | None = None) -> LossFn:
     """Softmax cross-entropy of the CIFAR classifier.
 
     Args:

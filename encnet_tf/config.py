@@ -7,14 +7,16 @@ the spec sheet `specs/encnet.md`, section 0).
 
 import dataclasses
 
+from seg_common.config import (RecipeConfig, check_choice, check_fraction,
+                               check_integer)
+
 BACKBONES = ("resnet_50", "resnet_101", "tiny")
 AGGREGATIONS = ("sum", "mean")
 ATTENTIONS = ("scale", "residual")
-LR_SCHEDULES = ("poly", "constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(RecipeConfig):
     """Everything that defines an EncNet model and its training recipe.
 
     Model fields:
@@ -49,7 +51,7 @@ class Config:
             `align_corners=True` (ref) or half-pixel centres.
         se_loss_weight, aux_weight: loss weights (0.2 each, ref scripts).
 
-    Recipe fields (docs/API.md): see the comments beside each default.
+    Recipe fields: `seg_common.config.RecipeConfig`.
     """
 
     # Model.
@@ -76,36 +78,23 @@ class Config:
     aux_weight: float = 0.2                # ref scripts: 0.2 (loss class 0.4)
     # Recipe (PASCAL-Context, the paper's implementation details).
     base_learning_rate: float = 0.001      # paper PContext: 0.001
-    lr_schedule: str = "poly"              # paper: poly
-    poly_power: float = 0.9                # paper: 0.9
-    momentum: float = 0.9                  # paper: SGD momentum 0.9
-    weight_decay: float = 1e-4             # paper: 1e-4, coupled L2
-    weight_decay_exclude: tuple = ()       # ref: L2 on every variable
-    lr_multipliers: tuple = ()             # ref: (("head", 10.0),)
-    batch_size: int = 16                   # paper: 16
     crop_size: tuple = (480, 480)          # paper: 480
     train_steps: int = 15_600              # paper: 50 epochs x 4998 // 16
-    ignore_label: int = 255
-    min_scale_factor: float = 0.5          # paper: 0.5 - 2.0
+    min_scale_factor: float = 0.5          # paper: 0.5 - 2.0, uniform
     max_scale_factor: float = 2.0
-    scale_factor_step: float = 0.0         # 0 = uniform
     max_rotation_degrees: float = 10.0     # paper: +-10 deg
-    flip: bool = True                      # paper: random left-right flip
+    # RecipeConfig's defaults are the paper's/ref's for the rest: poly
+    # schedule (power 0.9), SGD momentum 0.9, coupled L2 1e-4 on every
+    # variable, batch 16, 255 ignored, left-right flip.
 
     def __post_init__(self):
-        _check_choice("backbone", self.backbone, BACKBONES)
-        _check_choice("aggregation", self.aggregation, AGGREGATIONS)
-        _check_choice("attention", self.attention, ATTENTIONS)
-        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        for name in ("num_classes", "num_codes", "head_channels",
-                     "aux_channels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"`{name}` must be an integer >= 1, got {value!r}.")
-        if not 0.0 <= self.dropout_rate < 1.0:
-            raise ValueError(
-                f"`dropout_rate` must be in [0, 1), got {self.dropout_rate!r}.")
+        super().__post_init__()
+        check_choice("backbone", self.backbone, BACKBONES)
+        check_choice("aggregation", self.aggregation, AGGREGATIONS)
+        check_choice("attention", self.attention, ATTENTIONS)
+        for name in ("num_codes", "head_channels", "aux_channels"):
+            check_integer(name, getattr(self, name))
+        check_fraction("dropout_rate", self.dropout_rate)
         if self.se_loss and not self.encoding:
             raise ValueError(
                 "`se_loss=True` needs `encoding=True` (the SE head reads the "
@@ -114,11 +103,6 @@ class Config:
             raise ValueError(
                 "`stage3_encoding=True` needs `se_loss=True` (the stage-3 "
                 "module only feeds its SE head); got se_loss=False.")
-
-
-def _check_choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}.")
 
 
 def _replace(config, **overrides):

@@ -1,14 +1,13 @@
-"""Model-only layers of EncNet: the Context Encoding Module pieces and the resize.
+"""Model-only layers of EncNet: the Context Encoding Module pieces.
 
 Reference: https://arxiv.org/abs/1803.08904 (Zhang et al., Context Encoding
 for Semantic Segmentation, CVPR 2018).
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from seg_common.layers import Encoding, batch_norm
+from seg_common.layers import Encoding, InputNormalization, batch_norm
 from seg_common.layers.encoding import encode
 from seg_common.layers.validation import check_positive_int
 
@@ -21,15 +20,18 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 def image_normalization(name="normalization"):
     """RGB in 0..255 -> `(x / 255 - mean) / std` with the ImageNet statistics.
 
-    A standard `keras.layers.Normalization` with fixed statistics scaled by
-    255, so it serialises without custom code.
-
     Returns:
-        A `keras.layers.Normalization`; (B, H, W, 3) -> (B, H, W, 3).
+        An `InputNormalization`; (B, H, W, 3) -> (B, H, W, 3).
     """
-    return keras.layers.Normalization(
-        mean=[255.0 * m for m in IMAGENET_MEAN],
-        variance=[(255.0 * s) ** 2 for s in IMAGENET_STD], name=name)
+    return standardization(IMAGENET_MEAN, IMAGENET_STD, name)
+
+
+def standardization(mean, std, name="normalization"):
+    """RGB in 0..255 -> `(x / 255 - mean) / std` for per-channel statistics
+    of images in 0..1 (an `InputNormalization`)."""
+    return InputNormalization(
+        scale=[1.0 / (255.0 * s) for s in std],
+        offset=[-m / s for m, s in zip(mean, std)], name=name)
 
 
 @keras.saving.register_keras_serializable(package="encnet_tf")
@@ -140,51 +142,6 @@ class FeaturemapAttention(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(attention=self.attention)
-        return config
-
-
-@keras.saving.register_keras_serializable(package="encnet_tf")
-class BilinearResizeLike(keras.layers.Layer):
-    """Bilinear resize of `x` to the height and width of `reference`.
-
-    With `align_corners=True` (the reference code's `F.interpolate`) corner
-    pixels of input and output coincide, so an x8 upsampling of a 60x60 map
-    to 480x480 maps row 59 onto row 479; with `False` half-pixel centres are
-    used (`tf.image.resize`).
-
-    Args:
-        align_corners: corner alignment (see above).
-        **kwargs: `keras.layers.Layer` arguments.
-
-    Input: `[x, reference]`, x (B, h, w, C), reference (B, H, W, ...).
-    Output shape: (B, H, W, C).
-
-    Example:
-    >>> y = BilinearResizeLike()([keras.ops.ones((1, 8, 8, 3)),
-    ...                           keras.ops.zeros((1, 64, 64, 3))])
-    >>> tuple(y.shape)
-    (1, 64, 64, 3)
-    """
-
-    def __init__(self, align_corners=True, **kwargs):
-        super().__init__(**kwargs)
-        self.align_corners = bool(align_corners)
-
-    def call(self, inputs):
-        x, reference = inputs
-        size = tf.shape(reference)[1:3]
-        resized = tf.raw_ops.ResizeBilinear(
-            images=x, size=size, align_corners=self.align_corners,
-            half_pixel_centers=not self.align_corners)
-        return tf.cast(resized, x.dtype)
-
-    def compute_output_shape(self, input_shape):
-        x_shape, reference_shape = input_shape
-        return (x_shape[0], reference_shape[1], reference_shape[2], x_shape[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(align_corners=self.align_corners)
         return config
 
 

@@ -1,8 +1,11 @@
 """EncNet loss: masked CE + SE-loss (class presence BCE) + optional aux CE."""
 
+from collections.abc import Sequence
+
 import tensorflow as tf
 
-from seg_common.losses import masked_cross_entropy
+from encnet_tf.config import Config
+from seg_common.losses import LossFn, masked_cross_entropy
 
 SE_BRANCHES = ("stage4", "stage3")
 
@@ -71,7 +74,8 @@ def se_loss(labels, se_logits, ignore_label=255):
         labels=targets, logits=se_logits))
 
 
-def build_loss(config, class_weights=None):
+def build_loss(config: Config,
+               class_weights: Sequence[float] | None = None) -> LossFn:
     """The EncNet training loss for `config`.
 
     `loss = seg_loss + se_loss_weight * (se_loss_stage4 + se_loss_stage3)

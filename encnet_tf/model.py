@@ -2,17 +2,16 @@
 
 import keras
 
-from seg_common.layers import ConvBNAct
+from seg_common.layers import BilinearResize, ConvBNAct
 
 from encnet_tf.backbone import build_backbone
 from encnet_tf.config import Config
 from seg_common.config import resolve_config
 from encnet_tf.layers import (
-    BilinearResizeLike, ContextEncoding, FeaturemapAttention,
-    image_normalization)
+    ContextEncoding, FeaturemapAttention, image_normalization)
 
 
-def build_model(config=None, **overrides):
+def build_model(config: Config | None = None, **overrides) -> keras.Model:
     """Builds EncNet (or the FCN baseline) as a functional `keras.Model`.
 
     Stage-4 head (paper Fig. 2): conv5 3x3 -> 512 + BN + ReLU [-> lateral fusion
@@ -117,5 +116,5 @@ def _classifier(x, images, config, prefix):
     x = keras.layers.Dropout(config.dropout_rate, name=f"{prefix}_dropout")(x)
     x = keras.layers.Conv2D(config.num_classes, 1,
                             name=f"{prefix}_classifier")(x)
-    return BilinearResizeLike(config.align_corners, dtype="float32",
+    return BilinearResize(config.align_corners, dtype="float32",
                               name=f"{prefix}_upsample")([x, images])

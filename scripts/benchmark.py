@@ -54,7 +54,7 @@ flags.DEFINE_integer("mc_samples", 0, "Bayesian SegNet: time this many MC "
                      "samples, full passes vs the fast path (0 skips).")
 flags.DEFINE_bool("pytorch_reference", False, "Bayesian SegNet: also time a "
                   "plain PyTorch SegNet of the same architecture (needs "
-                  "torch; bayesian_segnet_tf.torch_reference).")
+                  "torch; scripts/_torch_segnet.py).")
 flags.DEFINE_bool("profile", False, "Also trace one batch-1 run of the "
                   "float32 folded graph and print its time per op type.")
 flags.DEFINE_string("pipeline_data_dir", None, "TFRecords: also time the "
@@ -224,13 +224,13 @@ def main(argv):
         result["precisions"][precision] = _precision_figures(
             package, reference, precision, size, macs, peaks)
     if FLAGS.mc_samples:
-        from bayesian_segnet_tf import benchmark as mc_benchmark
+        import _mc_benchmark as mc_benchmark
         config = package.PRESETS[FLAGS.preset]
         result["extra"]["mc_dropout"] = mc_benchmark.benchmark_mc(
             arch=config.arch, dropout=config.dropout, image_size=size,
             num_samples=FLAGS.mc_samples, repeats=1)
     if FLAGS.pytorch_reference:
-        from bayesian_segnet_tf import torch_reference
+        import _torch_segnet as torch_reference
         config = package.PRESETS[FLAGS.preset]
         result["extra"]["pytorch_reference"] = torch_reference.benchmark_torch(
             arch=config.arch, dropout=config.dropout, image_size=size,

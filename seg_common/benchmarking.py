@@ -12,6 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seg_common.layers.traversal import iter_layers
+
 
 def best_time(fn, repeats=5, warmup=1):
     """Returns the best wall time in seconds of `fn()` over `repeats` runs.
@@ -225,6 +227,24 @@ def op_profile(forward, image_size, batch_size=1, top=12):
         rows.append({"op": "other", "nodes": sum(nodes[op] for op, _ in rest),
                      "seconds": t, "share": t / total})
     return {"wall_seconds": wall, "op_seconds": total, "ops": rows}
+
+
+def conv_multiply_adds(model):
+    """Multiply-adds of the Conv2D layers of a model with a fixed input size.
+
+    Args:
+        model: functional model whose Conv2D outputs have static H, W.
+
+    Returns:
+        int, `sum H_out * W_out * k_h * k_w * C_in * C_out` (batch 1).
+    """
+    total = 0
+    for layer in iter_layers(model):
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            k_h, k_w, c_in, _ = layer.kernel.shape
+            total += h * w * k_h * k_w * c_in * c_out
+    return total
 
 
 def peak_rss_gib():

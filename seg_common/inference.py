@@ -2,17 +2,12 @@
 
 import tensorflow as tf
 
+from seg_common.layers.resize import resize_bilinear
+
 
 def scale_dimension(dim, scale):
     """TF1 DeepLab's scaled size of a `dim`-pixel side: `int((dim - 1) * scale + 1)`."""
     return int((dim - 1) * scale + 1)
-
-
-def _resize(images, size):
-    # TF1 `resize_bilinear(align_corners=True)`: corners map to corners.
-    return tf.raw_ops.ResizeBilinear(images=images, size=size,
-                                     align_corners=True,
-                                     half_pixel_centers=False)
 
 
 def predict_multiscale(model, images, scales=(1.0,), flip=True,
@@ -55,11 +50,11 @@ def predict_multiscale(model, images, scales=(1.0,), flip=True,
     total, count = 0.0, 0
     for scale in scales:
         size = (scale_dimension(height, scale), scale_dimension(width, scale))
-        scaled = images if scale == 1.0 else _resize(images, size)
+        scaled = images if scale == 1.0 else resize_bilinear(images, size)
         for mirrored in ((False, True) if flip else (False,)):
             x = tf.reverse(scaled, [2]) if mirrored else scaled
             logits = tf.cast(model(x, training=False)[logits_key], tf.float32)
-            probs = tf.nn.softmax(_resize(logits, (height, width)))
+            probs = tf.nn.softmax(resize_bilinear(logits, (height, width)))
             total += tf.reverse(probs, [2]) if mirrored else probs
             count += 1
     return total / count

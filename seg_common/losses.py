@@ -4,8 +4,14 @@ Everything here is model-agnostic: the model packages build their
 `loss_fn` from these pieces (see docs/API.md).
 """
 
+from collections.abc import Callable
+
 import numpy as np
 import tensorflow as tf
+
+# A model's training loss: (labels (B, H, W), the model's output dict) ->
+# dict of scalar terms, "loss" their weighted total.
+LossFn = Callable[[tf.Tensor, dict], dict]
 
 
 def masked_cross_entropy(labels, logits, ignore_label=255, class_weights=None):

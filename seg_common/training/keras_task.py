@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 from seg_common import losses
+from seg_common.config import resolve_config
 from seg_common.training.model_dir import config_kwargs
 from seg_common.training.schedules import WarmupDecay, lr_multipliers
 
@@ -143,8 +144,9 @@ class SegmentationTask(keras.Model):
     outputs are the network's dict; `predict` returns it.
 
     The base class is not used directly: each package registers a subclass
-    setting `config_class` (its `Config`) and `loss_builder`
-    (`staticmethod(build_loss)`), so a `.keras` file reloads with
+    setting `config_class` (its `Config`), `loss_builder` and
+    `model_builder` (`staticmethod(build_loss)`, `staticmethod(build_model)`)
+    and exposes its `create` as `build_task`, so a `.keras` file reloads with
     `keras.models.load_model(path, safe_mode=True)` once the package is
     imported.
 
@@ -164,6 +166,39 @@ class SegmentationTask(keras.Model):
 
     config_class = None
     loss_builder = None
+    model_builder = None
+
+    @classmethod
+    def create(cls, config=None,
+               class_weights: Optional[Sequence[float]] = None,
+               **overrides) -> "SegmentationTask":
+        """The package's network as a Keras task: `compile()` then `fit`.
+
+        `fit` minimises the training loop's loss (see the class);
+        `compile()` without arguments uses the config's SGD recipe
+        (schedule, momentum, learning-rate multipliers) and reports
+        `mean_iou`; `evaluate` and `predict` run the network in inference
+        mode (Bayesian SegNet: one weight-averaged pass; Monte Carlo
+        dropout is `mc_predict(task.network, ...)`).
+
+        Args:
+            config: the package's `Config` (default `Config()`).
+            class_weights: optional (num_classes,) pixel cross-entropy
+                weights (Bayesian SegNet's default: `config.class_weights`).
+            **overrides: `Config` field names and values.
+
+        Returns:
+            The task (a `keras.Model`): float32 RGB 0..255 (B, H, W, 3) ->
+            the network's output dict (see the subclass).
+
+        Example:
+        >>> task = deeplab_tf.build_task(deeplab_tf.PRESETS["tiny"])
+        >>> task.compile()
+        >>> task.fit(dataset, epochs=1)   # images (B,H,W,3), labels (B,H,W)
+        >>> task.evaluate(val_dataset, return_dict=True)["mean_iou"]
+        """
+        config = resolve_config(cls.config_class, config, overrides)
+        return cls(cls.model_builder(config), config, class_weights)
 
     def __init__(self, network: keras.Model, config,
                  class_weights: Optional[Sequence[float]] = None, **kwargs):

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-LR_SCHEDULES = ("poly", "constant", "cosine")
+from seg_common.config import LR_SCHEDULES, check_choice
 
 
 @keras.saving.register_keras_serializable(package="seg_common")
@@ -30,10 +30,7 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, base_learning_rate, total_steps, schedule="poly",
                  power=0.9, warmup_steps=0):
-        if schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"Unknown lr_schedule {schedule!r}; choose one of "
-                f"{LR_SCHEDULES}.")
+        check_choice("schedule", schedule, LR_SCHEDULES)
         self.base_learning_rate = float(base_learning_rate)
         self.total_steps = int(total_steps)
         self.schedule = schedule

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import deeplab_tf
-from deeplab_tf.layers import BilinearResize, InputNormalization
 from deeplab_tf.model import build_backbone
-from tests.deeplab.oracles import resize_bilinear_align_corners
+from seg_common.layers import BilinearResize, InputNormalization
+from tests.oracles import resize_bilinear_align_corners
 
 # Small heads on the cheapest backbone; no image pooling, so that the atrous
 # identity below holds exactly (a global mean over the fine grid is not the
@@ -82,6 +82,12 @@ def test_input_normalisation_layer():
         caffe(np.array([[[[10.0, 20.0, 30.0]]]], np.float32)), [[[[29, 18, 7]]]])
     clone = InputNormalization.from_config(caffe.get_config())
     assert clone.get_config() == caffe.get_config()
+    bgr = InputNormalization(reverse_channels=True)   # SegNet's input
+    np.testing.assert_array_equal(
+        bgr(np.array([[[[10.0, 20.0, 30.0]]]], np.float32)), [[[[30, 20, 10]]]])
+    per_channel = InputNormalization([1.0, 0.5, 0.25], [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(
+        per_channel(np.array([[[[8.0, 8.0, 8.0]]]], np.float32)), [[[[8, 5, 4]]]])
 
 
 @pytest.mark.parametrize("align_corners", [True, False])
@@ -108,7 +114,7 @@ def test_input_smaller_than_output_stride(models):
 
 @pytest.mark.parametrize("field, value, match", [
     ("backbone", "vgg16", "xception_65"),
-    ("output_stride", 4, r"\(8, 16, 32\)"),
+    ("output_stride", 4, "8, 16, 32"),
     ("num_classes", 0, ">= 1"),
     ("atrous_rates", (6, 12), "3 integers"),
     ("resnet_stem", "7x7", "beta"),

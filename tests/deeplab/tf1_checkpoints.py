@@ -1,14 +1,11 @@
 """Writing TF1 checkpoints with official variable names, without the official code."""
 
-import functools
-import importlib.util
 import json
-import pathlib
 import types
 
 import tensorflow as tf
-from absl import flags as absl_flags
 
+from tests.tool_modules import load_tool
 from tools.golden.weights import draw_tf1
 
 
@@ -34,22 +31,10 @@ def golden_values(golden):
             for name, shape in zip(manifest["names"], manifest["shapes"])}
 
 
-@functools.lru_cache(maxsize=None)
 def converter_tool():
     """`tools/convert_tf1_deeplab_checkpoint.py` as a module (its `run` takes
-    a flags namespace, see `tool_flags`). The absl flags it defines are
-    removed again, so scripts run in-process later can define theirs."""
-    path = (pathlib.Path(__file__).parents[2]
-            / "tools/convert_tf1_deeplab_checkpoint.py")
-    spec = importlib.util.spec_from_file_location("convert_tool", path)
-    module = importlib.util.module_from_spec(spec)
-    before = set(absl_flags.FLAGS)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        for name in set(absl_flags.FLAGS) - before:
-            delattr(absl_flags.FLAGS, name)
-    return module
+    a flags namespace, see `tool_flags`)."""
+    return load_tool("tools/convert_tf1_deeplab_checkpoint.py")
 
 
 def tool_flags(checkpoint, output, **changes):

@@ -6,7 +6,7 @@ import pytest
 
 import encnet_tf
 from seg_common.inference import predict_multiscale
-from tests.encnet import oracles
+from tests.oracles import multiscale_flip
 
 
 @pytest.fixture(scope="module")
@@ -15,25 +15,11 @@ def model():
     return encnet_tf.build_model(encnet_tf.PRESETS["tiny"])
 
 
-def _softmax(z):
-    e = np.exp(z - z.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
-
-
 def _oracle(model, images, scales):
-    """Mean over scales and flips of softmax(logits resized back), NumPy resizes."""
-    _, h, w, _ = images.shape
-    total = 0.0
-    for scale in scales:
-        size = (int((h - 1) * scale + 1), int((w - 1) * scale + 1))
-        scaled = oracles.resize_bilinear_align_corners(images, *size)
-        for flip in (False, True):
-            x = scaled[:, :, ::-1] if flip else scaled
-            logits = np.asarray(model(x.astype(np.float32), training=False)
-                                ["logits"], np.float64)
-            probs = _softmax(oracles.resize_bilinear_align_corners(logits, h, w))
-            total = total + (probs[:, :, ::-1] if flip else probs)
-    return total / (2 * len(scales))
+    """The NumPy multi-scale + flip oracle around the model's logits."""
+    return multiscale_flip(
+        lambda x: np.asarray(model(x.astype(np.float32), training=False)
+                             ["logits"], np.float64), images, scales)
 
 
 def test_multiscale_flip_matches_the_oracle(model):

@@ -6,9 +6,11 @@ import pytest
 import tensorflow as tf
 
 from encnet_tf.layers import (
-    BilinearResizeLike, ContextEncoding, FeaturemapAttention,
-    SmoothingDropEncoding, image_normalization)
+    ContextEncoding, FeaturemapAttention, SmoothingDropEncoding,
+    image_normalization)
+from seg_common.layers import BilinearResize
 from tests.encnet import oracles
+from tests.oracles import resize_bilinear_align_corners
 
 
 def _randomise(encoding, rng, num_codes, depth):
@@ -64,8 +66,8 @@ def test_featuremap_attention_matches_formula(rng, attention):
 def test_bilinear_resize_align_corners_matches_oracle(rng):
     x = rng.normal(size=(2, 5, 7, 3)).astype(np.float32)
     reference = np.zeros((2, 33, 50, 1), np.float32)
-    got = np.asarray(BilinearResizeLike(True)([x, reference]))
-    want = oracles.resize_bilinear_align_corners(x.astype(np.float64), 33, 50)
+    got = np.asarray(BilinearResize(True)([x, reference]))
+    want = resize_bilinear_align_corners(x.astype(np.float64), (33, 50))
     np.testing.assert_allclose(got, want, atol=1e-5)
     # Corners coincide: x8 of 60 -> 480 maps row 59 onto row 479.
     np.testing.assert_allclose(got[:, -1, -1], x[:, -1, -1], atol=1e-6)
@@ -73,7 +75,7 @@ def test_bilinear_resize_align_corners_matches_oracle(rng):
 
 def test_bilinear_resize_half_pixel_matches_tf_image_resize(rng):
     x = rng.normal(size=(1, 6, 6, 2)).astype(np.float32)
-    got = BilinearResizeLike(False)([x, np.zeros((1, 48, 48, 1), np.float32)])
+    got = BilinearResize(False)([x, np.zeros((1, 48, 48, 1), np.float32)])
     want = tf.image.resize(x, (48, 48), method="bilinear")
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-5)
 
@@ -125,7 +127,7 @@ def test_layers_round_trip_through_keras_files(tmp_path, rng):
     e = ContextEncoding(4, "mean", name="ce")(inputs)
     gamma = keras.layers.Dense(8, activation="sigmoid")(e)
     y = FeaturemapAttention("residual")([inputs, gamma])
-    y = BilinearResizeLike(True)([y, keras.layers.UpSampling2D(2)(inputs)])
+    y = BilinearResize(True)([y, keras.layers.UpSampling2D(2)(inputs)])
     z = SmoothingDropEncoding(3)(inputs)
     model = keras.Model(inputs, {"y": y, "z": z})
     x = rng.normal(size=(2, 6, 6, 8)).astype(np.float32)

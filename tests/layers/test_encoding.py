@@ -7,15 +7,7 @@ import tensorflow as tf
 
 from seg_common.layers import Encoding
 from seg_common.layers.encoding import encode
-
-
-def naive_encoding(x, codewords, scale):
-    """Builds the full (B,N,K,D) residual tensor: r, softmax over K, sum over N."""
-    residuals = x[:, :, None, :] - codewords[None, None]          # [B, N, K, D]
-    logits = scale * np.sum(residuals ** 2, axis=-1)              # [B, N, K]
-    logits -= logits.max(axis=-1, keepdims=True)
-    assign = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    return np.einsum("bnk,bnkd->bkd", assign, residuals)
+from tests.oracles import naive_encoding
 
 
 @pytest.mark.parametrize("num_codes", [4, 32])

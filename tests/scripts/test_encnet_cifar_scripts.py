@@ -47,7 +47,6 @@ def _scalars(model_dir, tag):
 
 def _oracle_accuracy(model_dir):
     """Top-1 accuracy of the checkpoint on the fake test split, in NumPy."""
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
     import _common
     _, _, model = _common.load_trained(model_dir)
     examples = fake_cifar10("test")

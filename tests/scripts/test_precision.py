@@ -3,7 +3,6 @@ precision the CPU computes natively, and the outputs record which."""
 
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -42,7 +41,6 @@ def test_evaluate_records_precision_and_cpu(run):
 
 
 def test_export_serves_the_folded_graph(run, tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
     import _common
     export_dir = str(tmp_path / "export")
     assert call_script("export", f"--model_dir={run}",

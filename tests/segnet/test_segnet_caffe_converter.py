@@ -9,8 +9,6 @@ Bayesian nets, Monte Carlo with the same dropout masks on both sides.
 Max-pooling near-ties (values within 1e-5) are held to the Keras choice.
 """
 
-import functools
-import importlib.util
 import pathlib
 import types
 
@@ -18,7 +16,6 @@ import cv2
 import keras
 import numpy as np
 import pytest
-from absl import flags as absl_flags
 
 import bayesian_segnet_tf
 from bayesian_segnet_tf.caffe_format import (
@@ -29,6 +26,7 @@ from seg_common.layers.mc_dropout import set_mc_sampling
 from seg_common.training import model_dir as model_dir_lib
 from tests.segnet import caffe_nets
 from tests.data import segdata_fakes
+from tests.tool_modules import load_tool
 from tests.scripts._inprocess import call_script
 from tools.golden import caffe_segnet as oracle
 
@@ -38,20 +36,9 @@ SIZES = {"basic": (30, 44), "segnet": (36, 44), "pascal": (32, 32)}
 WIDTH = {"basic": 4, "segnet": 8}  # hidden channels / WIDTH
 
 
-@functools.lru_cache(maxsize=None)
 def converter():
-    """`tools/convert_caffe_segnet.py` as a module; its absl flags are
-    removed again so scripts run in-process later can define theirs."""
-    path = ROOT / "tools/convert_caffe_segnet.py"
-    spec = importlib.util.spec_from_file_location("convert_caffe", path)
-    module = importlib.util.module_from_spec(spec)
-    before = set(absl_flags.FLAGS)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        for name in set(absl_flags.FLAGS) - before:
-            delattr(absl_flags.FLAGS, name)
-    return module
+    """`tools/convert_caffe_segnet.py` as a module."""
+    return load_tool("tools/convert_caffe_segnet.py")
 
 
 def tool_flags(prototxt, caffemodel, output_dir, **changes):

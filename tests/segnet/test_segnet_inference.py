@@ -6,8 +6,7 @@ import pytest
 import tensorflow as tf
 
 from bayesian_segnet_tf import PRESETS, build_model, mc_predict, recompute_bn_statistics
-from bayesian_segnet_tf.benchmark import benchmark_mc
-from bayesian_segnet_tf.layers import ReverseChannels
+from seg_common.layers import InputNormalization
 from seg_common.layers import MCDropout
 
 
@@ -53,7 +52,7 @@ def test_statistics_match_numpy_with_reproduced_masks(rng):
     # x -> flip -> MCDropout -> 1x1 conv: the masks are reproduced with
     # keras.random.dropout from the state mc_predict's seed gives the layer.
     inputs = keras.Input((3, 4, 3))
-    x = ReverseChannels()(inputs)
+    x = InputNormalization(reverse_channels=True)(inputs)
     x = MCDropout(0.5, name="drop")(x)
     logits = keras.layers.Conv2D(4, 1, name="classifier")(x)
     model = keras.Model(inputs, {"logits": logits})
@@ -130,18 +129,3 @@ def test_model_without_dropout_cannot_be_sampled():
     model = build_model(PRESETS["tiny"], dropout="none")
     with pytest.raises(ValueError, match="MCDropout"):
         mc_predict(model, _images(batch=1), num_samples=2)
-
-
-def test_benchmark_reports_all_modes_and_the_analytic_bound():
-    result = benchmark_mc(arch="segnet_basic", image_size=(45, 60),
-                          num_samples=2, chunk_size=2, repeats=1)
-    assert set(result["seconds"]) == {"full_float32", "fast_float32",
-                                      "fast_bfloat16"}
-    # SegNet-Basic central at 45x60: conv1..3 (7x7) are shared.
-    sizes = [(45, 60, 3), (23, 30, 64), (12, 15, 64), (6, 8, 64)]
-    encoder = [h * w * 49 * c * 64 for h, w, c in sizes]
-    decoder = [h * w * 49 * 64 * 64 for h, w, _ in sizes]
-    total = sum(encoder) + sum(decoder) + 45 * 60 * 64 * 11
-    assert result["multiply_adds"] == total
-    assert result["prefix_bound"] == pytest.approx(
-        total / (total - sum(encoder[:3])))

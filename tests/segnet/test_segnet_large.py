@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bayesian_segnet_tf import build_model
-from bayesian_segnet_tf.benchmark import conv_multiply_adds
+from seg_common.benchmarking import conv_multiply_adds
 from bayesian_segnet_tf.mc_graph import split_at_dropout
 from seg_common.profiling import multiply_adds
 

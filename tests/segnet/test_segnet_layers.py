@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from bayesian_segnet_tf.layers import LocalResponseNormalization, ReverseChannels
+from bayesian_segnet_tf.layers import LocalResponseNormalization
 
 
 def caffe_lrn(x, size=5, alpha=1e-4, beta=0.75, k=1.0):
@@ -38,15 +38,8 @@ def test_lrn_rejects_even_size():
         LocalResponseNormalization(size=4)
 
 
-def test_reverse_channels_gives_bgr():
-    rgb = np.array([[[[10.0, 20.0, 30.0]]]], np.float32)
-    np.testing.assert_array_equal(np.asarray(ReverseChannels()(rgb)),
-                                  [[[[30.0, 20.0, 10.0]]]])
-
-
 @pytest.mark.parametrize("layer", [
-    LocalResponseNormalization(size=3, alpha=2e-4, beta=0.5, k=2.0),
-    ReverseChannels()])
+    LocalResponseNormalization(size=3, alpha=2e-4, beta=0.5, k=2.0)])
 def test_get_config_round_trip(layer):
     clone = layer.__class__.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()

@@ -1,32 +1,13 @@
-"""Times full-network MC sampling against the fast path (for scripts/benchmark.py)."""
+"""Times full-network MC sampling against the fast path (`benchmark.py --mc_samples`)."""
 
 import time
 
-import keras
 import numpy as np
 
 from bayesian_segnet_tf.inference import MonteCarloSampler
 from bayesian_segnet_tf.mc_graph import split_at_dropout
 from bayesian_segnet_tf.model import build_model
-from seg_common.layers.traversal import iter_layers
-
-
-def conv_multiply_adds(model):
-    """Multiply-adds of the Conv2D layers of a model with a fixed input size.
-
-    Args:
-        model: functional model whose Conv2D outputs have static H, W.
-
-    Returns:
-        int, `sum H_out * W_out * k_h * k_w * C_in * C_out` (batch 1).
-    """
-    total = 0
-    for layer in iter_layers(model):
-        if isinstance(layer, keras.layers.Conv2D):
-            _, h, w, c_out = layer.output.shape
-            k_h, k_w, c_in, _ = layer.kernel.shape
-            total += h * w * k_h * k_w * c_in * c_out
-    return total
+from seg_common.benchmarking import conv_multiply_adds
 
 
 def benchmark_mc(arch="segnet", dropout="central", image_size=(360, 480),
@@ -65,7 +46,7 @@ def benchmark_mc(arch="segnet", dropout="central", image_size=(360, 480),
                                         shared, dtype)
                 for name, (shared, dtype) in modes.items()}
     for sampler in samplers.values():
-        sampler.warm_up(image)  # traces: one sample
+        sampler.warm_up(image)  # traces every chunk size
     seconds = {name: float("inf") for name in modes}
     for _ in range(repeats):  # interleaved, so load drifts hit every mode
         for name, sampler in samplers.items():

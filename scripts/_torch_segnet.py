@@ -8,7 +8,7 @@ tuned) and times it the way a PyTorch user would run it: eager `nn.Module`
 inference under `torch.inference_mode()`, float32, and bfloat16 autocast
 with channels-last tensors.
 
-PyTorch is optional (`pip install torch`); only `scripts/benchmark.py
+PyTorch is optional (`pip install torch`); only `benchmark.py
 --pytorch_reference` imports this module.
 """
 

@@ -1,4 +1,4 @@
-"""The PyTorch yardstick of the benchmark is the same network as ours.
+"""The PyTorch yardstick of the benchmark (scripts/_torch_segnet.py) is the same network as ours.
 
 Oracles: the Keras model's trainable parameter count (the prototxt counts of
 the issue) and output shapes at the odd CamVid size (pooling indices with
@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")  # the `bench` extra; CI installs it
 
 import bayesian_segnet_tf  # noqa: E402
-from bayesian_segnet_tf import torch_reference  # noqa: E402
+import _torch_segnet as torch_reference  # noqa: E402
 
 
 @pytest.mark.parametrize("arch, count", [("segnet", 29_449_355),

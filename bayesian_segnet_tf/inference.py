@@ -130,8 +130,8 @@ class MonteCarloSampler:
             self.reseed(seed)
         shared = self._shared(tf.convert_to_tensor(image, tf.float32))
         return np.concatenate([
-            self._chunk_probabilities(shared, tf.constant(
-                min(self.chunk_size, self.num_samples - start))).numpy()
+            self._chunk_probabilities(
+                shared, min(self.chunk_size, self.num_samples - start)).numpy()
             for start in range(0, self.num_samples, self.chunk_size)])
 
     def reseed(self, seed):
@@ -142,12 +142,16 @@ class MonteCarloSampler:
             layer.seed_generator.state.assign(np.array([state, 0], np.int64))
 
     def warm_up(self, images):
-        """Traces the sampling functions by running one sample of one image."""
+        """Traces the sampling functions: one image, each chunk size used."""
         image = tf.convert_to_tensor(images, tf.float32)[:1]
         if self.num_samples == 0:
             self._chunk(image)
-        else:
-            self._chunk(self._shared(image), tf.constant(1))
+            return
+        shared = self._shared(image)
+        sizes = {min(self.chunk_size, self.num_samples),
+                 self.num_samples % self.chunk_size}
+        for size in sizes - {0}:
+            self._chunk(shared, size)
 
     def _shared(self, image):
         return (image,) if self.prefix is None else tuple(
@@ -161,7 +165,7 @@ class MonteCarloSampler:
         sums = None
         for start in range(0, self.num_samples, self.chunk_size):
             size = min(self.chunk_size, self.num_samples - start)
-            part = self._chunk(shared, tf.constant(size))
+            part = self._chunk(shared, size)
             sums = part if sums is None else [a + b for a, b in zip(sums, part)]
         return _finalise(sums, self.num_samples)
 
@@ -195,19 +199,25 @@ class MonteCarloSampler:
                          parallel_iterations=1)
 
     def _graph_sums(self, image):
-        """Running sums of T samples of one image (1, H, W, 3), in-graph."""
+        """Running sums of T samples of one image (1, H, W, 3), in-graph.
+
+        Chunk sizes are Python ints, so every tensor has a static shape: the
+        first chunk, the other full chunks in a sequential `tf.while_loop`,
+        then the remainder (the same draw order as the eager path).
+        """
         shared = self._shared(image)
-        first = min(self.chunk_size, self.num_samples)
-        sums = self._chunk(shared, tf.constant(first))
+        full_chunks, remainder = divmod(self.num_samples, self.chunk_size)
+        sums = self._chunk(shared, min(self.chunk_size, self.num_samples))
+        if full_chunks > 1:
+            def body(i, sums):
+                part = self._chunk(shared, self.chunk_size)
+                return i + 1, [a + b for a, b in zip(sums, part)]
 
-        def body(start, sums):
-            size = tf.minimum(self.chunk_size, self.num_samples - start)
-            part = self._chunk(shared, size)
-            return start + size, [a + b for a, b in zip(sums, part)]
-
-        _, sums = tf.while_loop(
-            lambda start, _: start < self.num_samples, body,
-            (tf.constant(first), sums), parallel_iterations=1)
+            _, sums = tf.while_loop(
+                lambda i, _: i < full_chunks, body, (tf.constant(1), sums),
+                parallel_iterations=1)
+        if full_chunks and remainder:
+            sums = [a + b for a, b in zip(sums, self._chunk(shared, remainder))]
         return sums
 
     def _deterministic(self, image):
@@ -275,8 +285,10 @@ def _finalise(sums, num_samples):
             for key, value in _statistics(sums, num_samples).items()}
 
 
-def mc_predict(model, images, num_samples=50, seed=None, chunk_size=10,
-               shared_prefix=True, compute_dtype="float32"):
+def mc_predict(model: keras.Model, images, num_samples: int = 50,
+               seed: int | None = None, chunk_size: int = 10,
+               shared_prefix: bool = True,
+               compute_dtype: str = "float32") -> dict[str, np.ndarray]:
     """Monte Carlo dropout prediction (Bayesian SegNet's test procedure).
 
     Batch norm stays in inference mode, every dropout layer draws an

@@ -12,29 +12,23 @@ labels equal full-network MC passes under the same dropout masks (1.0
 expected). Prints the CPU line first.
 """
 
+import json
 import os
+import subprocess
+import sys
+import tempfile
+import time
 
-# The environment the serving process gets: as this script started, before
-# TensorFlow and OpenCV add to it (OpenCV's LD_LIBRARY_PATH changed the
-# child's peak memory by over 1 GiB).
-_START_ENV = dict(os.environ)
+import _cli
+import _common  # noqa: F401  (quiet TF start-up)
+import _registry
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import flags
 
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-import _cli  # noqa: E402
-import _common  # noqa: E402,F401  (quiet TF start-up)
-import _registry  # noqa: E402
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from absl import flags  # noqa: E402
-
-import bayesian_segnet_tf  # noqa: E402
-from seg_common import export, hardware  # noqa: E402
+import bayesian_segnet_tf
+from seg_common import export, hardware
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("preset", "segnet", "bayesian_segnet_tf preset.")
@@ -46,12 +40,16 @@ flags.DEFINE_integer("repeats", 2, "Timed runs of each path (best kept).",
 flags.DEFINE_integer("seed", 0, "Seed of the weights, image and masks.")
 flags.DEFINE_string("output_json", None, "Write the figures here.")
 
+# The child reads its own peak from /proc (VmHWM, Linux): its ru_maxrss
+# would include this process's peak, which Linux carries over at exec.
 _SERVE_ONE = """
-import resource, sys, numpy as np, tensorflow as tf
+import sys, numpy as np, tensorflow as tf
 serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
 image = np.load(sys.argv[2])
 serve(images=tf.constant(image))["labels"].numpy()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+with open("/proc/self/status") as status:
+    print(next(line.split()[1] for line in status
+               if line.startswith("VmHWM:")))
 """
 
 
@@ -60,8 +58,8 @@ def _peak_serving_gib(export_dir, image_path):
     result = subprocess.run(
         [sys.executable, "-c", _SERVE_ONE, export_dir, image_path],
         capture_output=True, text=True, check=True,
-        env=dict(_START_ENV, TF_CPP_MIN_LOG_LEVEL="2"))
-    return int(result.stdout.split()[-1]) / 2**20   # ru_maxrss is in KiB
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    return int(result.stdout.split()[-1]) / 2**20   # VmHWM is in KiB
 
 
 def _seconds(fn):

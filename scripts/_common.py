@@ -207,6 +207,21 @@ def load_trained(model_dir, **config_overrides):
     return record, config, model
 
 
+def load_shipped(name):
+    """(record, config, model) of the Bayesian SegNet weights shipped in the
+    package under `name` (`bayesian_segnet_tf.pretrained.PRETRAINED`); the
+    record names the model and dataset as a run's config.json does."""
+    import bayesian_segnet_tf
+    try:
+        model = bayesian_segnet_tf.build_model(weights=name)
+    except ValueError as error:
+        raise UserError(f"--weights={name}: {error}") from error
+    entry = bayesian_segnet_tf.pretrained.pretrained_entry(name)
+    config = bayesian_segnet_tf.Config(**entry.config)
+    return ({"model": "bayesian_segnet", "dataset": entry.dataset,
+             "runtime": {}}, config, model)
+
+
 def eval_dataset(source, split, config, batch_size, tfds_data_dir=None,
                  resize_size=None):
     """One deterministic pass over a split, images at their own size or

@@ -2,8 +2,10 @@
 streamed over the whole split, the papers' scores, pictures and JSON.
 
     python scripts/evaluate.py --model_dir=/tmp/run --split=val
+    python scripts/evaluate.py --weights=NAME --data_dir=$CAMVID_RECORDS \
+        --output_dir=/tmp/eval          # shipped Bayesian SegNet weights
 
-Writes <model_dir>/eval_<split>.json (global_accuracy, class_accuracy,
+Writes <model_dir> (or --output_dir)/eval_<split>.json (global_accuracy, class_accuracy,
 mean_iou, per_class_iou, frequency_weighted_iou, and per predictor the full
 results), confusion_<split>.png and iou_<split>.png. A classifier
 (--model=encnet_cifar runs) reports top-1 accuracy instead:
@@ -26,7 +28,12 @@ from seg_common.data import datasets
 from seg_common.training import evaluation, model_dir, visualize
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "Directory written by train.py.")
+flags.DEFINE_string("model_dir", None, "Directory written by train.py ...")
+flags.DEFINE_string("weights", None, "... or shipped Bayesian SegNet weights "
+                    "by name (bayesian_segnet_tf.pretrained.PRETRAINED); "
+                    "needs --data_dir and --output_dir.")
+flags.DEFINE_string("output_dir", None, "Where eval_<split>.json and the "
+                    "pictures go (default: --model_dir).")
 _common.define_source_flags()
 _common.define_precision_flag()
 flags.DEFINE_string("split", "val", "Split to evaluate.")
@@ -55,7 +62,6 @@ flags.DEFINE_list("eval_size", None, "Resize images (bilinear) and labels "
                   "each image's own size.")
 # --data_dir, --precision, ... in --helpshort too.
 flags.adopt_module_key_flags(_common)
-flags.mark_flags_as_required(["model_dir"])
 
 _SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
                  "per_class_iou", "frequency_weighted_iou")
@@ -64,8 +70,7 @@ _SUMMARY_KEYS = ("global_accuracy", "class_accuracy", "mean_iou",
 def build_predictors(record, config, model, fast_model, precision):
     if FLAGS.mc_samples and not _registry.is_bayesian(record["model"]):
         raise UserError(f"--mc_samples is for bayesian_segnet runs; "
-                        f"--model_dir={FLAGS.model_dir} holds a "
-                        f"{record['model']} run.")
+                        f"{_model_flag()} holds a {record['model']} run.")
     mc_samples = FLAGS.mc_samples
     if mc_samples is None:
         mc_samples = getattr(config, "num_samples", 0)
@@ -85,14 +90,16 @@ def write_outputs(results, class_names, split, classifier, setup):
         report = {k: main["metrics"][k] for k in _SUMMARY_KEYS}
     report.update(split=split, class_names=list(class_names),
                   predictors=results, **setup)
-    path = os.path.join(FLAGS.model_dir, f"eval_{split}.json")
+    output_dir = FLAGS.output_dir or FLAGS.model_dir
+    os.makedirs(output_dir, exist_ok=True)
+    path = os.path.join(output_dir, f"eval_{split}.json")
     model_dir.write_json_atomic(path, report)
     visualize.write_rgb(
-        os.path.join(FLAGS.model_dir, f"confusion_{split}.png"),
+        os.path.join(output_dir, f"confusion_{split}.png"),
         visualize.confusion_image(main["confusion_matrix"], class_names))
     if not classifier:
         visualize.write_rgb(
-            os.path.join(FLAGS.model_dir, f"iou_{split}.png"),
+            os.path.join(output_dir, f"iou_{split}.png"),
             visualize.iou_chart(main["metrics"]["per_class_iou"],
                                 class_names))
     return path
@@ -125,7 +132,7 @@ def check_classes(record, config):
     info = datasets.get_dataset_info(record["dataset"])
     if config.num_classes != info.num_classes:
         raise UserError(
-            f"--model_dir={FLAGS.model_dir} predicts {config.num_classes} "
+            f"{_model_flag()} predicts {config.num_classes} "
             f"classes but its dataset {record['dataset']} has "
             f"{info.num_classes}; evaluate it on records with "
             f"{config.num_classes} classes in another way.")
@@ -164,16 +171,35 @@ def print_scores(results, class_names, classifier):
           f"{main['metrics']['mean_iou']:.4f}")
 
 
-def main(argv):
-    del argv
+def _model_flag():
+    """The flag naming the evaluated model, for messages."""
+    return (f"--model_dir={FLAGS.model_dir}" if FLAGS.model_dir
+            else f"--weights={FLAGS.weights}")
+
+
+def load_model():
+    """(record, config, model) of --model_dir or --weights."""
+    if bool(FLAGS.model_dir) == bool(FLAGS.weights):
+        raise UserError("Give exactly one of --model_dir (a training run) "
+                        "and --weights (shipped weights, by name).")
+    if FLAGS.weights:
+        if not (FLAGS.data_dir and FLAGS.output_dir):
+            raise UserError(f"--weights={FLAGS.weights} needs --data_dir "
+                            "(TFRecords of its dataset) and --output_dir "
+                            "(where the scores go).")
+        return _common.load_shipped(FLAGS.weights)
     overrides = {}
     if FLAGS.output_stride:
         overrides["output_stride"] = FLAGS.output_stride
     try:
-        record, config, model = _common.load_trained(FLAGS.model_dir,
-                                                     **overrides)
+        return _common.load_trained(FLAGS.model_dir, **overrides)
     except (TypeError, ValueError) as error:
         raise UserError(f"--model_dir={FLAGS.model_dir}: {error}") from error
+
+
+def main(argv):
+    del argv
+    record, config, model = load_model()
     check_classes(record, config)
     runtime = record["runtime"]
     source = _common.data_source(FLAGS.data_dir or runtime.get("data_dir"),

@@ -17,7 +17,6 @@ import os
 import _cli
 import _common  # sets TF log level before TensorFlow loads
 import _registry
-import bayesian_segnet_tf
 import cv2
 import numpy as np
 import tensorflow as tf
@@ -52,7 +51,8 @@ def load_predictor():
                         "--weights (shipped weights, by name).")
     if FLAGS.model_dir or FLAGS.weights:
         record, config, model = (_common.load_trained(FLAGS.model_dir)
-                                 if FLAGS.model_dir else shipped(FLAGS.weights))
+                                 if FLAGS.model_dir else
+                                 _common.load_shipped(FLAGS.weights))
         mc_samples = FLAGS.mc_samples
         if mc_samples is None:
             mc_samples = getattr(config, "num_samples", 0)
@@ -78,17 +78,6 @@ def load_predictor():
     colormap = (_common.colormap(record)[0] if record else
                 datasets.pascal_colormap(256))
     return lambda images: serve(images=tf.constant(images)), colormap
-
-
-def shipped(name):
-    """(record, config, model) of shipped Bayesian SegNet weights."""
-    try:
-        model = bayesian_segnet_tf.build_model(weights=name)
-    except ValueError as error:
-        raise UserError(f"--weights={name}: {error}") from error
-    entry = bayesian_segnet_tf.pretrained.pretrained_entry(name)
-    config = bayesian_segnet_tf.Config(**entry.config)
-    return {"model": "bayesian_segnet", "dataset": entry.dataset}, config, model
 
 
 def predict_file(path, predict, colormap):

@@ -12,33 +12,42 @@ import keras
 from seg_common.layers import MCDropout, MaxUnpool2D
 
 
-def _node(tensor):
-    operation, node_index, _ = tensor._keras_history
-    return operation._inbound_nodes[node_index]
+class _Graph:
+    """Who produces each tensor of a functional model whose layers are each
+    called once (as `build_model` builds them), from the public
+    `layer.input` / `layer.output`."""
 
+    def __init__(self, model):
+        self.producer = {}   # id(tensor) -> (layer, input tensors)
+        for layer in model.layers:
+            inputs = ([] if isinstance(layer, keras.layers.InputLayer)
+                      else keras.tree.flatten(layer.input))
+            for tensor in keras.tree.flatten(layer.output):
+                self.producer[id(tensor)] = (layer, inputs)
+        self.memo = {}
 
-def _is_stochastic(tensor, memo):
-    key = id(tensor)
-    if key not in memo:
-        node = _node(tensor)
-        memo[key] = (not node.is_input) and (
-            isinstance(node.operation, MCDropout) or
-            any(_is_stochastic(t, memo) for t in node.input_tensors))
-    return memo[key]
+    def is_stochastic(self, tensor):
+        """True if an `MCDropout` produces `tensor` or feeds it."""
+        return self._stochastic_layer(*self.producer[id(tensor)])
 
+    def _stochastic_layer(self, layer, inputs):
+        if id(layer) not in self.memo:
+            self.memo[id(layer)] = isinstance(layer, MCDropout) or any(
+                self.is_stochastic(t) for t in inputs)
+        return self.memo[id(layer)]
 
-def _stochastic_nodes(model, memo):
-    """Nodes producing stochastic tensors, each once, from the outputs back."""
-    seen, nodes, stack = set(), [], list(model.outputs)
-    while stack:
-        node = _node(stack.pop())
-        if id(node) in seen or node.is_input:
-            continue
-        seen.add(id(node))
-        if _is_stochastic(node.output_tensors[0], memo):
-            nodes.append(node)
-            stack.extend(node.input_tensors)
-    return nodes
+    def stochastic_layers(self, outputs):
+        """(layer, input tensors) of the layers producing stochastic
+        tensors, each once, from `outputs` back."""
+        seen, found, stack = set(), [], list(outputs)
+        while stack:
+            layer, inputs = self.producer[id(stack.pop())]
+            if id(layer) in seen or not self._stochastic_layer(layer, inputs):
+                continue
+            seen.add(id(layer))
+            found.append((layer, inputs))
+            stack.extend(inputs)
+        return found
 
 
 def split_at_dropout(model):
@@ -57,21 +66,21 @@ def split_at_dropout(model):
     Raises:
         ValueError: the model has no `MCDropout` layer.
     """
-    memo = {}
-    nodes = _stochastic_nodes(model, memo)
-    if not nodes:
+    graph = _Graph(model)
+    layers = graph.stochastic_layers(model.outputs)
+    if not layers:
         raise ValueError("`model` has no MCDropout layer: nothing to sample "
                          "(use num_samples=0 for weight averaging).")
     boundary, position = [], {}
-    for node in reversed(nodes):
-        for tensor in node.input_tensors:
-            if not _is_stochastic(tensor, memo) and id(tensor) not in position:
+    for _, inputs in reversed(layers):
+        for tensor in inputs:
+            if not graph.is_stochastic(tensor) and id(tensor) not in position:
                 position[id(tensor)] = len(boundary)
                 boundary.append(tensor)
     index_links = []
-    for node in nodes:
-        if isinstance(node.operation, MaxUnpool2D):
-            _, indices, like = node.input_tensors
+    for layer, inputs in layers:
+        if isinstance(layer, MaxUnpool2D):
+            _, indices, like = inputs
             if id(indices) in position:
                 index_links.append((position[id(indices)], position[id(like)]))
     prefix = keras.Model(model.inputs, boundary, name="shared_prefix")

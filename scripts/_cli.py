@@ -11,11 +11,15 @@ too.
 import os
 import sys
 
-from absl import app
-from absl import flags
+# Quieter TF start-up; _cli is the first module a script imports, and this
+# must precede the first TensorFlow import.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from seg_common.data.builders.base import InvalidLabelError, LayoutError
-from seg_common.data.tfrecord import CorruptRecordError
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from seg_common.data.builders.base import InvalidLabelError, LayoutError  # noqa: E402,E501
+from seg_common.data.tfrecord import CorruptRecordError  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("verbose", False, "Show the Python traceback of an error "
